@@ -5,7 +5,10 @@ see whether it is balanced.
 """
 
 from portfolio_opt.exceptions import InfeasibleError, InputError, PortfolioError, SolverError
+from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Budget, Portfolio, RelationKind
+from portfolio_opt.selection import Selection, select
+from portfolio_opt.solvers import Solver, Status
 
 __version__ = "0.1.0"
 
@@ -16,6 +19,11 @@ __all__ = [
     "Portfolio",
     "PortfolioError",
     "RelationKind",
+    "Selection",
+    "SelectionModel",
+    "Solver",
     "SolverError",
+    "Status",
     "__version__",
+    "select",
 ]

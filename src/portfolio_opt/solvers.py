@@ -1,0 +1,272 @@
+"""Run a PuLP model on CBC or HiGHS and report honestly what the solver proved.
+
+PuLP says "Optimal" when CBC stopped at its time limit with a portfolio in
+hand, and does not pass on the best bound. This module reads the solver's own
+account (CBC's log, HiGHS's info) so that the status is *optimal* only when
+optimality was proven, and otherwise *feasible* with the gap to the best
+bound the solver proved.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import pulp
+
+from portfolio_opt.exceptions import InputError, SolverError
+
+__all__ = ["SolveReport", "Solver", "Status", "relative_gap", "run_solver"]
+
+
+class Status(str, Enum):
+    """What the solver proved about the answer.
+
+    ``optimal``: proven optimal (to the solver's numerical tolerance).
+    ``feasible``: a portfolio satisfying every constraint, with a stated gap
+    to the best bound (time limit or a relative gap tolerance reached).
+    ``infeasible``: no portfolio satisfies every constraint.
+    ``unbounded``: the objective can grow without limit.
+    ``not_solved``: the solver stopped without finding any portfolio.
+    """
+
+    OPTIMAL = "optimal"
+    FEASIBLE = "feasible"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    NOT_SOLVED = "not_solved"
+
+
+class Solver(str, Enum):
+    """Solvers: ``cbc`` (bundled with PuLP, the default) and ``highs`` (``pip install highspy``)."""
+
+    CBC = "cbc"
+    HIGHS = "highs"
+
+    @classmethod
+    def parse(cls, value: Any) -> Solver:
+        """Accept a Solver, its string value (any case) or None (the default, CBC)."""
+        if value is None:
+            return cls.CBC
+        if isinstance(value, cls):
+            return value
+        try:
+            return cls(str(value).strip().lower())
+        except ValueError:
+            raise InputError(
+                f"unknown solver {value!r}; valid solvers: {', '.join(s.value for s in cls)}."
+            ) from None
+
+    def available(self) -> bool:
+        """Whether this solver can run on this machine."""
+        if self is Solver.CBC:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return bool(pulp.PULP_CBC_CMD(msg=False).available())
+        return bool(pulp.HiGHS(msg=False).available())
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """The solver's account of one solve.
+
+    Attributes
+    ----------
+    status : Status
+    objective : float
+        Objective of the portfolio found (NaN when none).
+    bound : float
+        Best proven bound on the optimum (for a maximisation: an upper bound).
+    gap : float
+        Relative gap ``|bound - objective| / max(|bound|, |objective|)``; 0 when
+        proven optimal, NaN when no portfolio was found.
+    solve_time : float
+        Wall-clock seconds spent in the solver call.
+    solver : str
+    """
+
+    status: Status
+    objective: float
+    bound: float
+    gap: float
+    solve_time: float
+    solver: str
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """Relative gap between a portfolio's objective and a proven bound.
+
+    Examples
+    --------
+    >>> relative_gap(98.0, 100.0)
+    0.02040816326530612
+    >>> relative_gap(5.0, 5.0)
+    0.0
+    """
+    if not (math.isfinite(objective) and math.isfinite(bound)):
+        return math.nan
+    return abs(bound - objective) / max(abs(bound), abs(objective), 1e-9)
+
+
+def _check_options(time_limit: Any, gap: Any, threads: Any) -> None:
+    problems = []
+    if time_limit is not None and not (
+        isinstance(time_limit, (int, float)) and math.isfinite(time_limit) and time_limit > 0
+    ):
+        problems.append(f"time_limit must be a number of seconds > 0, got {time_limit!r}.")
+    if gap is not None and not (isinstance(gap, (int, float)) and 0 <= gap < 1):
+        problems.append(
+            f"gap must be a relative gap from 0 (prove optimality) to below 1, got {gap!r}; "
+            "e.g. gap=0.01 accepts a portfolio within 1% of the best bound."
+        )
+    if threads is not None and not (isinstance(threads, int) and threads >= 1):
+        problems.append(f"threads must be a whole number >= 1, got {threads!r}.")
+    if problems:
+        raise InputError(problems)
+
+
+def run_solver(
+    problem: pulp.LpProblem,
+    solver: Any = None,
+    *,
+    time_limit: float | None = None,
+    gap: float | None = None,
+    threads: int | None = None,
+) -> SolveReport:
+    """Solve a maximisation ``problem`` in place and report what was proven.
+
+    Parameters
+    ----------
+    problem : pulp.LpProblem
+        A maximisation problem; variable values are set on return.
+    solver : Solver or str, optional
+        ``"cbc"`` (default) or ``"highs"``.
+    time_limit : float, optional
+        Seconds of wall-clock time for the solver.
+    gap : float, optional
+        Relative gap at which the solver may stop. Default 0: prove optimality.
+    threads : int, optional
+        Threads the solver may use.
+
+    Returns
+    -------
+    SolveReport
+    """
+    _check_options(time_limit, gap, threads)
+    which = Solver.parse(solver)
+    if not which.available():
+        raise SolverError(
+            f"solver {which.value!r} is not available on this machine. "
+            + ("Install it with: pip install 'portfolio_opt[highs]'." if which is Solver.HIGHS
+               else "PuLP's bundled CBC could not run; reinstall pulp.")
+        )
+    rel_gap = 0.0 if gap is None else float(gap)
+    start = time.perf_counter()
+    if which is Solver.CBC:
+        report = _run_cbc(problem, time_limit, rel_gap, threads)
+    else:
+        report = _run_highs(problem, time_limit, rel_gap, threads)
+    elapsed = time.perf_counter() - start
+    return SolveReport(report[0], report[1], report[2], report[3], elapsed, which.value)
+
+
+def _finish(found: bool, proven_optimal: bool, objective: float, bound: float,
+            ) -> tuple[Status, float, float, float]:
+    if not found:
+        return Status.NOT_SOLVED, math.nan, bound, math.nan
+    if proven_optimal:
+        return Status.OPTIMAL, objective, objective, 0.0
+    g = relative_gap(objective, bound)
+    if g <= 1e-9:
+        return Status.OPTIMAL, objective, objective, 0.0
+    return Status.FEASIBLE, objective, bound, g
+
+
+_NUMBER = r"(-?[0-9.]+(?:e[-+]?\d+)?)"
+
+
+def _run_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float,
+             threads: int | None) -> tuple[Status, float, float, float]:
+    fd, log_path = tempfile.mkstemp(prefix="portfolio_opt_cbc_", suffix=".log")
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():  # PuLP 3.3 announces CBC leaves PuLP 4; we pin <4
+            warnings.simplefilter("ignore", DeprecationWarning)
+            cmd = pulp.PULP_CBC_CMD(
+                msg=False, timeLimit=time_limit, gapRel=gap, threads=threads,
+                logPath=log_path, timeMode="elapsed",
+            )
+        try:
+            problem.solve(cmd)
+        except pulp.PulpSolverError as exc:  # pragma: no cover - depends on the binary
+            raise SolverError(f"CBC failed to run: {exc}") from exc
+        with open(log_path, encoding="utf-8", errors="replace") as fh:
+            log = fh.read()
+    finally:
+        os.remove(log_path)
+
+    if problem.sol_status == pulp.LpSolutionInfeasible or problem.status == pulp.LpStatusInfeasible:
+        return Status.INFEASIBLE, math.nan, math.nan, math.nan
+    if problem.sol_status == pulp.LpSolutionUnbounded or problem.status == pulp.LpStatusUnbounded:
+        return Status.UNBOUNDED, math.nan, math.inf, math.nan
+    found = problem.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+    objective = float(pulp.value(problem.objective) or 0.0) if found else math.nan
+    result = re.search(r"^Result - (.*)$", log, re.M)
+    result_text = result.group(1) if result else ""
+    # The result summary is in the model's sense; the progress lines ("best
+    # possible") are in CBC's internal sense, minimising -objective.
+    bound_line = re.search(r"^(?:Upper|Lower) bound:\s+" + _NUMBER, log, re.M)
+    exit_gap = re.search(r"Exiting as integer gap of " + _NUMBER, log)
+    progress = re.findall(r"best possible " + _NUMBER, log)
+    if bound_line:
+        bound = float(bound_line.group(1))
+    elif exit_gap:
+        bound = objective + float(exit_gap.group(1))
+    elif progress:
+        bound = -float(progress[-1])
+    else:
+        bound = objective
+    completed = result_text.startswith("Optimal solution found")
+    proven = completed and gap == 0 and not exit_gap
+    if found and completed and gap > 0 and objective > 0:
+        # the search completed under the relative gap tolerance, which CBC measures
+        # against the larger of objective and bound: bound <= objective / (1 - gap)
+        bound = min(bound, objective / (1 - gap))
+    if found and not proven:
+        bound = max(bound, objective)
+    return _finish(found, proven, objective, bound)
+
+
+def _run_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float,
+               threads: int | None) -> tuple[Status, float, float, float]:
+    cmd = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
+    try:
+        problem.solve(cmd)
+    except pulp.PulpSolverError as exc:  # pragma: no cover - depends on the library
+        raise SolverError(f"HiGHS failed to run: {exc}") from exc
+    highs = problem.solverModel
+    import highspy
+
+    model_status = highs.getModelStatus()
+    info = highs.getInfo()
+    ms = highspy.HighsModelStatus
+    if model_status == ms.kInfeasible:
+        return Status.INFEASIBLE, math.nan, math.nan, math.nan
+    if model_status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
+        return Status.UNBOUNDED, math.nan, math.inf, math.nan
+    found = info.primal_solution_status == 2  # kSolutionStatusFeasible
+    objective = float(pulp.value(problem.objective) or 0.0) if found else math.nan
+    # PuLP hands HiGHS the minimisation of -objective: flip the dual bound back.
+    bound = -float(info.mip_dual_bound) if problem.sense == pulp.LpMaximize else float(
+        info.mip_dual_bound)
+    if not math.isfinite(bound):
+        bound = math.inf
+    proven = model_status == ms.kOptimal and gap == 0
+    return _finish(found, proven, objective, bound if found else bound)
