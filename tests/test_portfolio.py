@@ -310,3 +310,15 @@ def test_row_order_does_not_matter(perm):
         a.demand.sort_values(key).reset_index(drop=True),
         b.demand.sort_values(key).reset_index(drop=True),
     )
+
+
+def test_criteria_checked_on_construction():
+    p = projects(fit=[1, 2, 3], risk=[3, 2, 1])
+    pf = make(projects=p, criteria={"fit": 2, "risk": 1})
+    assert pf.criteria.to_dict("list") == {"criterion": ["fit", "risk"], "weight": [2.0, 1.0],
+                                           "direction": ["max", "max"]}
+    with pytest.raises(InputError, match=r"nope.* is not a column of the projects table"):
+        make(projects=p, criteria={"nope": 1})
+    table = pd.DataFrame({"criterion": ["risk"], "weight": [1], "direction": ["lower"]})
+    with pytest.raises(InputError, match=r"unknown direction 'lower'"):
+        make(projects=p, criteria=table)

@@ -5,8 +5,10 @@ see whether it is balanced.
 """
 
 from portfolio_opt.exceptions import InfeasibleError, InputError, PortfolioError, SolverError
+from portfolio_opt.io import read_portfolio
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Budget, Portfolio, RelationKind
+from portfolio_opt.scoring import Direction, ranking, score
 from portfolio_opt.selection import Selection, select
 from portfolio_opt.solvers import Solver, Status
 
@@ -14,6 +16,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Budget",
+    "Direction",
     "InfeasibleError",
     "InputError",
     "Portfolio",
@@ -25,5 +28,8 @@ __all__ = [
     "SolverError",
     "Status",
     "__version__",
+    "ranking",
+    "read_portfolio",
+    "score",
     "select",
 ]

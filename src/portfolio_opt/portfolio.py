@@ -739,15 +739,15 @@ class Portfolio:
     def _check_criteria(self, criteria: Any, problems: _Problems) -> pd.DataFrame | None:
         if criteria is None:
             return None
-        if isinstance(criteria, Mapping):
-            return pd.DataFrame({"criterion": list(criteria), "weight": list(criteria.values())})
-        if isinstance(criteria, pd.Series):
-            return pd.DataFrame({"criterion": criteria.index.astype(str),
-                                 "weight": criteria.to_numpy()})
-        crit = _as_frame(criteria, "criteria")
-        if _missing_columns(crit, "criteria", ["criterion"], problems):
+        from portfolio_opt.scoring import _criteria_table  # one set of criteria rules
+
+        try:
+            table = _criteria_table(self, self._projects, criteria)  # type: ignore[arg-type]
+        except InputError as exc:
+            for p in exc.problems:
+                problems.add(p)
             return None
-        return crit.reset_index(drop=True)
+        return table.assign(direction=[d.value for d in table["direction"]])
 
 
 def _label(value: Any) -> str:

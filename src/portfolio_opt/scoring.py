@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Criteria", "Direction", "ranking", "score"]
 
-Criteria = Union[pd.DataFrame, pd.Series, Mapping[Hashable, float], None]
+Criteria: TypeAlias = pd.DataFrame | pd.Series | Mapping[Hashable, float] | None
 """What :func:`score` and :func:`ranking` accept as ``criteria``."""
 
 _CRITERIA_COLUMNS = ("criterion", "weight", "direction")
@@ -158,7 +158,7 @@ def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
     ... )
     >>> score(portfolio, criteria)
     project_id
-    P1    0.750
+    P1    0.625
     P2    0.750
     P3    0.125
     Name: score, dtype: float64
@@ -169,8 +169,8 @@ def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
     P3    0.0
     Name: score, dtype: float64
     """
-    contributions = _contributions(portfolio, criteria)
-    return _total(contributions)
+    projects = portfolio.projects
+    return _total(_contributions(projects, _criteria_table(portfolio, projects, criteria)))
 
 
 def ranking(portfolio: Portfolio, criteria: Criteria = None) -> pd.DataFrame:
@@ -223,17 +223,27 @@ def ranking(portfolio: Portfolio, criteria: Criteria = None) -> pd.DataFrame:
     ...         "risk": [0.2, 0.6, 0.4],
     ...     }
     ... )
-    >>> table = ranking(Portfolio(projects), {"strategic_fit": 3, "risk": 1})
+    >>> criteria = pd.DataFrame(
+    ...     {
+    ...         "criterion": ["strategic_fit", "risk"],
+    ...         "weight": [3, 1],
+    ...         "direction": ["max", "min"],
+    ...     }
+    ... )
+    >>> table = ranking(Portfolio(projects, criteria=criteria))
     >>> table[["rank", "score", "contribution:strategic_fit", "contribution:risk"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
                 rank  score  contribution:strategic_fit  contribution:risk
     project_id
-    P2             1  1.000                        0.75              0.250
-    P1             2  0.500                        0.375             0.000
-    P3             3  0.125                        0.00              0.125
+    P2             1  0.750                       0.750              0.000
+    P1             2  0.625                       0.375              0.250
+    P3             3  0.125                       0.000              0.125
+    >>> table["score_per_cost"].round(5).tolist()
+    [0.003, 0.00625, 0.00156]
     """
-    contributions = _contributions(portfolio, criteria)
-    total = _total(contributions)
     projects = portfolio.projects
+    contributions = _contributions(projects, _criteria_table(portfolio, projects, criteria))
+    total = _total(contributions)
 
     columns: dict[str, pd.Series] = {}
     if "name" in projects.columns:
@@ -272,15 +282,14 @@ def _total(contributions: pd.DataFrame) -> pd.Series:
     return pd.Series(np.clip(total, 0.0, 1.0), index=contributions.index, name="score")
 
 
-def _contributions(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
+def _contributions(projects: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """Weight times normalised score, one column per criterion, indexed like the projects."""
-    table = _criteria_table(portfolio, criteria)
-    projects = portfolio.projects
     weights = table["weight"].to_numpy(dtype="float64")
+    weights = weights / weights.max()  # first to the largest, so the sum cannot overflow
     weights = weights / weights.sum()
     columns = {}
     for (criterion, direction), weight in zip(
-        table[["criterion", "direction"]].itertuples(index=False, name=None), weights
+        table[["criterion", "direction"]].itertuples(index=False, name=None), weights, strict=True
     ):
         values = projects[criterion].to_numpy(dtype="float64", na_value=np.nan)
         columns[criterion] = weight * _normalise(values, direction)
@@ -294,14 +303,18 @@ def _normalise(values: np.ndarray, direction: Direction) -> np.ndarray:
     low, high = values.min(), values.max()
     if low == high:
         return np.ones_like(values)
-    if not np.isfinite(high - low):  # the span overflows; halving keeps it finite
+    with np.errstate(over="ignore"):
+        overflow = not np.isfinite(high - low)
+    if overflow:  # the span overflows; halving keeps it finite
         values, low, high = values / 2, low / 2, high / 2
     if direction is Direction.MAX:
         return (values - low) / (high - low)
     return (high - values) / (high - low)
 
 
-def _criteria_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
+def _criteria_table(
+    portfolio: Portfolio, projects: pd.DataFrame, criteria: Criteria
+) -> pd.DataFrame:
     """Check the criteria against the projects table; return ``criterion, weight, direction``.
 
     ``weight`` is the raw weight as a float and ``direction`` a :class:`Direction`. Every
@@ -314,7 +327,7 @@ def _criteria_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
     counts = names.value_counts(sort=False, dropna=False)
     for name, count in counts[counts > 1].items():
         problems.append(
-            f"criteria table: criterion {name!r} appears {count} times; give each criterion "
+            f"criteria table: criterion {_show(name)} appears {count} times; give each criterion "
             "one row (add the weights together if that is what was meant)."
         )
 
@@ -322,8 +335,8 @@ def _criteria_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
     bad = ~np.isfinite(weights.to_numpy()) | (weights.to_numpy() < 0)
     if bad.any():
         shown = ", ".join(
-            f"{name!r}: {value!r}"
-            for name, value in zip(names[bad], table["weight"][bad])
+            f"{_show(name)}: {_show(value)}"
+            for name, value in zip(names[bad], table["weight"][bad], strict=True)
         )
         problems.append(
             f"criteria table: column 'weight' has invalid weights ({shown}); weights must be "
@@ -331,12 +344,11 @@ def _criteria_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
         )
     elif len(table) and (weights == 0).all():
         problems.append(
-            "criteria table: all weights are zero; give at least one criterion a positive "
-            "weight."
+            "criteria table: all weights are zero; give at least one criterion a positive weight."
         )
 
     directions: list[Direction] = []
-    for name, value in zip(names, table["direction"]):
+    for name, value in zip(names, table["direction"], strict=True):
         if _is_blank(value):
             directions.append(Direction.MAX)
             continue
@@ -344,11 +356,11 @@ def _criteria_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
             directions.append(Direction.parse(value))
         except ValueError:
             problems.append(
-                f"criteria table: criterion {name!r} has unknown direction {value!r}; valid "
-                f"directions are {_VALID_DIRECTIONS}."
+                f"criteria table: criterion {_show(name)} has unknown direction "
+                f"{_show(value)}; valid directions are {_VALID_DIRECTIONS}."
             )
 
-    problems.extend(_check_columns(portfolio.projects, names))
+    problems.extend(_check_columns(projects, names))
     if problems:
         raise InputError(problems)
     return pd.DataFrame(
@@ -365,10 +377,10 @@ def _as_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
         criteria = portfolio.criteria
         if criteria is None:
             raise InputError(
-                "no criteria: score() was called without criteria and the portfolio has no "
-                "criteria table; pass criteria=... (a table criterion, weight[, direction], a "
-                "Series of weights indexed by criterion, or a dict {criterion: weight}) or "
-                "build the Portfolio with criteria=..."
+                "no criteria: none were passed and the portfolio has no criteria table; pass "
+                "criteria=... (a table criterion, weight[, direction], a Series of weights "
+                "indexed by criterion, or a dict {criterion: weight}) or build the Portfolio "
+                "with criteria=..."
             )
     if isinstance(criteria, pd.DataFrame):
         table = criteria
@@ -379,12 +391,12 @@ def _as_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
         problems = []
         if unknown:
             problems.append(
-                f"criteria table: unknown column(s) {', '.join(map(repr, unknown))}; the "
+                f"criteria table: unknown column(s) {', '.join(map(_show, unknown))}; the "
                 "columns are 'criterion', 'weight' and optionally 'direction'."
             )
         if missing:
             problems.append(
-                f"criteria table: missing column(s) {', '.join(map(repr, missing))}; the "
+                f"criteria table: missing column(s) {', '.join(map(_show, missing))}; the "
                 "columns are 'criterion', 'weight' and optionally 'direction'."
             )
         if problems:
@@ -423,16 +435,16 @@ def _check_columns(projects: pd.DataFrame, names: pd.Series) -> list[str]:
     for name in dict.fromkeys(names):
         if name not in projects.columns:
             problems.append(
-                f"criteria table: criterion {name!r} is not a column of the projects table; "
+                f"criteria table: criterion {_show(name)} is not a column of the projects table; "
                 f"numeric columns available: {', '.join(map(str, numeric)) or 'none'}. Fix "
                 "the name or add the column to the projects table."
             )
             continue
         column = projects[name]
         if not _is_numeric(column):
-            examples = ", ".join(repr(v) for v in column.dropna().unique()[:3])
+            examples = ", ".join(_show(v) for v in column.dropna().unique()[:3])
             problems.append(
-                f"projects table: criterion column {name!r} is not numeric (dtype "
+                f"projects table: criterion column {_show(name)} is not numeric (dtype "
                 f"{column.dtype}, values such as {examples or 'none'}); convert it to numbers "
                 "(e.g. with pd.to_numeric) or choose another criterion."
             )
@@ -441,26 +453,39 @@ def _check_columns(projects: pd.DataFrame, names: pd.Series) -> list[str]:
         missing = np.isnan(values)
         if missing.any():
             problems.append(
-                f"projects table: criterion column {name!r} has missing (NaN) scores for "
+                f"projects table: criterion column {_show(name)} has missing (NaN) scores for "
                 f"{describe_ids(projects.index[missing], limit=_SHOW)}; fill them in or "
                 "remove those projects (a policy for missing scores is planned)."
             )
         infinite = np.isinf(values)
         if infinite.any():
             problems.append(
-                f"projects table: criterion column {name!r} has infinite scores for "
+                f"projects table: criterion column {_show(name)} has infinite scores for "
                 f"{describe_ids(projects.index[infinite], limit=_SHOW)}; use finite numbers."
             )
     return problems
 
 
 def _is_numeric(column: pd.Series) -> bool:
-    """Numbers or booleans (a yes/no criterion counts as 1/0)."""
+    """Tell whether a column holds numbers or booleans (a yes/no criterion counts as 1/0)."""
     return pd.api.types.is_numeric_dtype(column.dtype)
 
 
 def _is_blank(value: Any) -> bool:
-    """A missing direction cell: None, NaN, NA or an empty string."""
+    """Tell whether a direction cell is blank: None, NaN, NA or an empty string."""
     if isinstance(value, str):
         return not value.strip()
-    return value is None or bool(pd.isna(value))
+    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
+
+
+def _show(value: Any) -> str:
+    """Quote a value for an error message: strings in quotes, numbers plain (``-2``, ``nan``)."""
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, str):
+        return repr(str(value))
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return f"{float(value):g}"
+    return repr(value)
