@@ -295,7 +295,9 @@ class SelectionModel:
         up = ~options["project_id"].isin(must_out).to_numpy()
         problem = pulp.LpProblem("portfolio_selection", pulp.LpMaximize)
         new_var = getattr(problem, "add_variable", pulp.LpVariable)  # PuLP >= 3.3.2
-        variables = [new_var(n, int(lo), int(u), pulp.LpBinary)
+        # integer 0..1 rather than LpBinary: PuLP resets a binary's bounds to 0..1,
+        # which would drop the fixings of mandatory and forced projects
+        variables = [new_var(n, int(lo), int(u), pulp.LpInteger)
                      for n, lo, u in zip(names, low, up)]
         vars_arr = np.empty(len(variables), dtype=object)
         vars_arr[:] = variables

@@ -1,0 +1,100 @@
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from portfolio_opt.cli import main
+from portfolio_opt.datasets import load_sample
+
+
+@pytest.fixture(scope="module")
+def review(tmp_path_factory):
+    out = tmp_path_factory.mktemp("review")
+    code = main(["review", "--sample", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_review_writes_every_file(review):
+    for name in ("ranking.csv", "selection.csv", "usage.csv", "report.html",
+                 "risk_return.png", "capacity.png", "category_mix.png"):
+        assert (review / name).stat().st_size > 0, name
+
+
+def test_review_selection_respects_budget_and_capacity(review):
+    """Recompute cost and competence use from load_sample()'s own tables."""
+    pf = load_sample()
+    sel = pd.read_csv(review / "selection.csv", dtype={"project_id": str, "start": str})
+    assert {"project_id", "selected", "start", "cost", "value", "category"} <= set(sel.columns)
+    chosen = sel[sel["selected"]]
+    projects = pf.projects
+    assert chosen["cost"].sum() <= pf.budget.total + 1e-6
+    # every mandatory project is in
+    assert set(projects.index[projects["mandatory"]]) <= set(chosen["project_id"])
+    # competence use per period, recomputed here from demand offsets and start periods
+    periods = list(pf.periods)
+    start = dict(zip(chosen["project_id"], chosen["start"].map(periods.index)))
+    d = pf.demand[pf.demand["project_id"].isin(start)]
+    pos = d["project_id"].map(start) + d["offset"]
+    used = d.assign(period=[periods[p] for p in pos]).groupby(["competence", "period"])[
+        "amount"].sum()
+    cap = pf.capacity.set_index(["competence", "period"])["amount"]
+    assert (used <= cap.reindex(used.index) + 1e-9).all()
+    # per-period budget: cost spread evenly over the duration
+    per = pf.budget.per_period
+    if per is not None:
+        spend = np.zeros(len(periods))
+        for pid, s in start.items():
+            dur = projects.loc[pid, "duration"]
+            spend[s:s + dur] += projects.loc[pid, "cost"] / dur
+        assert (spend <= per.to_numpy() + 1e-6).all()
+
+
+def test_review_prints_summary(tmp_path, capsys):
+    assert main(["review", "--sample", "--out", str(tmp_path / "r")]) == 0
+    out = capsys.readouterr().out
+    assert "optimal" in out.lower()
+    assert "review written to" in out
+
+
+def test_review_of_a_folder_and_exit_code_for_bad_input(tmp_path, capsys):
+    folder = tmp_path / "pf"
+    folder.mkdir()
+    pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [1.0, 2.0, 3.0],
+                  "value": [1.0, 3.0, 3.5]}).to_csv(folder / "projects.csv", index=False)
+    pd.DataFrame({"period": ["total"], "amount": [4.0]}).to_csv(folder / "budget.csv",
+                                                                 index=False)
+    assert main(["review", str(folder), "--out", str(tmp_path / "out")]) == 0
+    sel = pd.read_csv(tmp_path / "out" / "selection.csv")
+    assert sel.loc[sel["selected"], "project_id"].tolist() == ["A", "C"]
+
+    pd.DataFrame({"project_id": ["A", "A"], "cost": [1.0, -2.0]}).to_csv(
+        folder / "projects.csv", index=False)
+    assert main(["validate", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert "duplicate ids A" in err and "projects.csv" in err
+
+
+def test_infeasible_exit_code(tmp_path, capsys):
+    folder = tmp_path / "pf"
+    folder.mkdir()
+    pd.DataFrame({"project_id": ["A", "B"], "cost": [3.0, 2.0], "value": [1.0, 1.0],
+                  "mandatory": [True, True]}).to_csv(folder / "projects.csv", index=False)
+    assert main(["review", str(folder), "--budget", "4", "--out", str(tmp_path / "o")]) == 3
+    assert "budget is 4" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2():
+    with pytest.raises(SystemExit) as info:
+        main(["review", "--out", "x"])  # neither a path nor --sample
+    assert info.value.code == 2
+
+
+def test_help_explains_every_option():
+    out = subprocess.run([sys.executable, "-m", "portfolio_opt.cli", "review", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for option in ("--sample", "--out", "--value", "--budget", "--solver", "--time-limit",
+                   "--gap"):
+        assert option in out
