@@ -92,9 +92,9 @@ def describe_ids(ids: Iterable[object], limit: int = 5, noun: str = "project") -
     >>> describe_ids(["data"], noun="competence")
     'data (1 competence)'
     """
-    ids = list(dict.fromkeys(str(i) for i in ids))
-    head = ", ".join(ids[:limit])
-    if len(ids) > limit:
+    names: list[str] = list(dict.fromkeys(str(i) for i in ids))
+    head = ", ".join(names[:limit])
+    if len(names) > limit:
         head += ", ..."
-    plural = noun if len(ids) == 1 else noun + "s"
-    return f"{head} ({len(ids)} {plural})"
+    plural = noun if len(names) == 1 else noun + "s"
+    return f"{head} ({len(names)} {plural})"

@@ -79,7 +79,7 @@ class SelectionModel:
 
     # ----------------------------------------------------------------- inputs
     def value_series(self) -> pd.Series:
-        """The objective coefficient of each project, checked and aligned by id."""
+        """Return the objective coefficient of each project, checked and aligned by id."""
         pf = self.portfolio
         projects = pf._projects
         value = self.value
@@ -153,7 +153,7 @@ class SelectionModel:
         return idx.unique()
 
     def total_budget(self) -> float | None:
-        """The total budget applied: the ``budget`` option, else the portfolio's."""
+        """Return the total budget applied: the ``budget`` option, else the portfolio's."""
         if self.budget is None:
             return self.portfolio._budget.total
         b = self.budget
@@ -277,7 +277,10 @@ class SelectionModel:
 
     # ------------------------------------------------------------------ build
     def build(self) -> pulp.LpProblem:
-        """Build the PuLP problem; sets ``problem_``, ``options_``, ``variables_`` and ``constraints_``.
+        """Build the PuLP problem.
+
+        Sets ``problem_``, ``options_`` (the variables by project and start),
+        ``variables_`` and ``constraints_`` (one row per constraint).
 
         Returns
         -------

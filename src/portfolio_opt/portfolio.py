@@ -301,10 +301,10 @@ class Portfolio:
         >>> pf.period_position(["2027-Q2"]).tolist()
         [1]
         """
-        labels = pd.Index([str(v) for v in labels])
-        pos = self._periods.get_indexer(labels)
+        index = pd.Index([str(v) for v in labels])
+        pos = self._periods.get_indexer(index)
         if (pos < 0).any():
-            unknown = labels[pos < 0]
+            unknown = index[pos < 0]
             raise InputError(
                 f"unknown period label(s) {_values(unknown)}; the periods are "
                 f"{_values(self._periods, 12)}."
@@ -490,7 +490,6 @@ class Portfolio:
         return df
 
     def _check_windows(self, df: pd.DataFrame, problems: _Problems) -> None:
-        table = "projects"
         n_periods = len(self._periods)
         dur = df["duration"].to_numpy()
         pos = {}
@@ -562,7 +561,8 @@ class Portfolio:
         unknown = ~cap["period"].isin(self._periods)
         if unknown.any():
             problems.add(
-                f"capacity table, column 'period': periods {_values(cap.loc[unknown, 'period'].unique())} "
+                "capacity table, column 'period': periods "
+                f"{_values(cap.loc[unknown, 'period'].unique())} "
                 f"are not among the periods {_values(self._periods, 12)}. Fix the labels or pass "
                 "periods=... including them."
             )
@@ -572,7 +572,8 @@ class Portfolio:
             d = cap.loc[dup]
             problems.add(
                 f"capacity table: several rows for the same competence and period "
-                f"({_values((d['competence'] + ' in ' + d['period']).unique())}). Keep one row each."
+                f"({_values((d['competence'] + ' in ' + d['period']).unique())}). "
+                "Keep one row each."
             )
             cap = cap.drop_duplicates(["competence", "period"])
         comps = pd.unique(cap["competence"])
@@ -647,7 +648,8 @@ class Portfolio:
         unknown = ~dem["project_id"].isin(self._projects.index)
         if unknown.any():
             problems.add(
-                f"demand table, column 'project_id': {describe_ids(dem.loc[unknown, 'project_id'])} "
+                "demand table, column 'project_id': "
+                f"{describe_ids(dem.loc[unknown, 'project_id'])} "
                 "are not in the projects table. Add them to projects or remove their demand rows."
             )
             ok &= ~unknown
@@ -693,8 +695,8 @@ class Portfolio:
         out = dem.loc[dem.index.repeat(reps), ["project_id", "competence", "amount"]]
         starts = np.repeat(np.cumsum(reps) - reps, reps)
         within = np.arange(reps.sum()) - starts
-        out["offset"] = np.where(np.repeat(every, reps), within,
-                                 np.repeat(dem["offset"].fillna(0).to_numpy(), reps)).astype(np.int64)
+        given_offset = np.repeat(dem["offset"].fillna(0).to_numpy(), reps)
+        out["offset"] = np.where(np.repeat(every, reps), within, given_offset).astype(np.int64)
         out = (out.groupby(["project_id", "competence", "offset"], sort=False, as_index=False)
                ["amount"].sum())
         return out[["project_id", "competence", "offset", "amount"]].reset_index(drop=True)
@@ -715,7 +717,8 @@ class Portfolio:
         bad = ~rel["kind"].isin(valid)
         if bad.any():
             problems.add(
-                f"relations table, column 'kind': unknown kinds {_values(rel.loc[bad, 'kind'].unique())} "
+                "relations table, column 'kind': unknown kinds "
+                f"{_values(rel.loc[bad, 'kind'].unique())} "
                 f"(for {describe_ids(rel.loc[bad, 'project_id'])}). Valid kinds: "
                 f"{', '.join(valid)}."
             )
