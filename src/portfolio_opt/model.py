@@ -10,7 +10,8 @@ explanations map back to what the analyst typed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from numbers import Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,9 @@ import pulp
 
 from portfolio_opt.exceptions import InfeasibleError, InputError, describe_ids
 from portfolio_opt.portfolio import Portfolio, RelationKind
+
+if TYPE_CHECKING:
+    from portfolio_opt.selection import Selection
 
 __all__ = ["SelectionModel"]
 
@@ -76,6 +80,23 @@ class SelectionModel:
         self.budget = budget
         self.force_in = force_in
         self.force_out = force_out
+
+    def solve(self, solver: Any = None, *, time_limit: float | None = None,
+              gap: float | None = None, threads: int | None = None) -> Selection:
+        """Check, build and solve the model with the parameters as they are now.
+
+        Parameters
+        ----------
+        solver, time_limit, gap, threads
+            As for :func:`portfolio_opt.select`.
+
+        Returns
+        -------
+        Selection
+        """
+        from portfolio_opt.selection import solve_model
+
+        return solve_model(self, solver=solver, time_limit=time_limit, gap=gap, threads=threads)
 
     # ----------------------------------------------------------------- inputs
     def value_series(self) -> pd.Series:
@@ -157,7 +178,7 @@ class SelectionModel:
         if self.budget is None:
             return self.portfolio._budget.total
         b = self.budget
-        if isinstance(b, bool) or not isinstance(b, (int, float)) or not np.isfinite(b) or b < 0:
+        if isinstance(b, bool) or not isinstance(b, Real) or not np.isfinite(b) or b < 0:
             raise InputError(f"select: budget must be a finite number >= 0, got {b!r}.")
         return float(b)
 

@@ -17,6 +17,7 @@ import time
 import warnings
 from dataclasses import dataclass
 from enum import Enum
+from numbers import Integral, Real
 from typing import Any
 
 import pulp
@@ -118,18 +119,21 @@ def relative_gap(objective: float, bound: float) -> float:
     return abs(bound - objective) / max(abs(bound), abs(objective), 1e-9)
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
 def _check_options(time_limit: Any, gap: Any, threads: Any) -> None:
     problems = []
-    if time_limit is not None and not (
-        isinstance(time_limit, (int, float)) and math.isfinite(time_limit) and time_limit > 0
-    ):
+    if time_limit is not None and not (_is_number(time_limit) and time_limit > 0):
         problems.append(f"time_limit must be a number of seconds > 0, got {time_limit!r}.")
-    if gap is not None and not (isinstance(gap, (int, float)) and 0 <= gap < 1):
+    if gap is not None and not (_is_number(gap) and 0 <= gap < 1):
         problems.append(
             f"gap must be a relative gap from 0 (prove optimality) to below 1, got {gap!r}; "
             "e.g. gap=0.01 accepts a portfolio within 1% of the best bound."
         )
-    if threads is not None and not (isinstance(threads, int) and threads >= 1):
+    if threads is not None and not (
+            isinstance(threads, Integral) and not isinstance(threads, bool) and threads >= 1):
         problems.append(f"threads must be a whole number >= 1, got {threads!r}.")
     if problems:
         raise InputError(problems)
@@ -171,6 +175,8 @@ def run_solver(
                else "PuLP's bundled CBC could not run; reinstall pulp.")
         )
     rel_gap = 0.0 if gap is None else float(gap)
+    time_limit = None if time_limit is None else float(time_limit)
+    threads = None if threads is None else int(threads)
     start = time.perf_counter()
     if which is Solver.CBC:
         report = _run_cbc(problem, time_limit, rel_gap, threads)
