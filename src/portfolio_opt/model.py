@@ -248,15 +248,17 @@ class SelectionModel:
             .set_axis(["project_id", "other_id"], axis=1),
         ])
         needed = set(must_in)
+        by = {p: p for p in must_in}  # the required project that pulls each one in
         frontier = set(must_in)
         while frontier:
-            new = set(pull.loc[pull["project_id"].isin(frontier), "other_id"]) - needed
-            needed |= new
-            frontier = new
-        pulled_out = sorted(set(must_out) & (needed - set(must_in)))
-        if pulled_out:
-            reasons.append(f"required projects need {describe_ids(pulled_out)} (requires/"
-                           "together relations), which are forced out.")
+            edges = pull.loc[pull["project_id"].isin(frontier) & ~pull["other_id"].isin(needed)]
+            for src, dst in zip(edges["project_id"], edges["other_id"]):
+                by.setdefault(dst, by[src])
+            frontier = set(edges["other_id"])
+            needed |= frontier
+        for out in sorted(set(must_out) & (needed - set(must_in))):
+            reasons.append(f"required project {by[out]} needs {out} (through requires/together "
+                           f"relations), but {out} is forced out.")
         needed_idx = projects.index[projects.index.isin(needed)]
         exc = rel.loc[(rel["kind"] == RelationKind.EXCLUDES.value)
                       & rel["project_id"].isin(needed) & rel["other_id"].isin(needed)]

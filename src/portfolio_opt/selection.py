@@ -200,7 +200,7 @@ def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float 
     problem = model.build()
     build_time = time.perf_counter() - t0
     report = run_solver(problem, solver, time_limit=time_limit, gap=gap, threads=threads)
-    if report.status is Status.INFEASIBLE:
+    if report.status is Status.INFEASIBLE:  # pragma: no cover - the checks above catch all so far
         raise InfeasibleError(
             "the solver proved that no portfolio satisfies the budget, capacity, relation and "
             "mandatory constraints together (no single group conflicts on its own)."
@@ -224,9 +224,11 @@ def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float 
     value = model.value_
     objective = float(value[selected].sum()) if report.status is not Status.NOT_SOLVED \
         else math.nan
+    # the objective is recomputed from the chosen projects; a proven optimum is its own bound
+    bound = objective if report.status is Status.OPTIMAL else report.bound
     return Selection(
         portfolio=pf, value=value, selected=selected, start=start, objective=objective,
-        bound=report.bound, gap=report.gap, status=report.status, usage=usage, spend=spend,
+        bound=bound, gap=report.gap, status=report.status, usage=usage, spend=spend,
         budget=model.total_budget(), solver=report.solver, solve_time=report.solve_time,
         build_time=build_time,
     )

@@ -9,12 +9,16 @@ bound the solver proved.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import os
+import sys
 import re
 import tempfile
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 from numbers import Integral, Real
@@ -253,11 +257,31 @@ def _run_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float,
     return _finish(found, proven, objective, bound)
 
 
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Silence what C/C++ code writes to file descriptor 1 (restored afterwards)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):
+        yield  # no real file descriptor (e.g. captured); nothing to silence
+        return
+    sys.stdout.flush()
+    saved = os.dup(fd)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), fd)
+            yield
+    finally:
+        os.dup2(saved, fd)
+        os.close(saved)
+
+
 def _run_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float,
                threads: int | None) -> tuple[Status, float, float, float]:
     cmd = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
     try:
-        problem.solve(cmd)
+        with _quiet_stdout():  # highspy prints its banner from C++ even with msg=False
+            problem.solve(cmd)
     except pulp.PulpSolverError as exc:  # pragma: no cover - depends on the library
         raise SolverError(f"HiGHS failed to run: {exc}") from exc
     highs = problem.solverModel

@@ -1,0 +1,162 @@
+"""Shared fixtures and hypothesis strategies of the selection tests.
+
+- ``solvers``: every solver available here ("cbc" always, "highs" when highspy runs).
+- ``portfolio_cases()``: random small portfolios (<= 12 projects) with the options of a
+  ``select`` call, for comparison with the brute force of ``tests/checker.py``.
+- ``DATA``: the directory of the OR-Library files (see ``tests/data/README.md``).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import strategies as st
+
+from portfolio_opt import Portfolio, Solver
+
+DATA = Path(__file__).parent / "data"
+SAMPLE = Path(__file__).parents[1] / "src" / "portfolio_opt" / "datasets" / "sample"
+
+SOLVERS = ["cbc"] + (["highs"] if Solver.HIGHS.available() else [])
+
+PERIODS = ["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]
+# a space and a hyphen: constraint names must survive PuLP's renaming
+COMPETENCES = ["development", "change management", "data-science"]
+KINDS = ["requires", "excludes", "together"]
+
+
+@pytest.fixture(params=SOLVERS, scope="session")
+def solvers(request) -> str:
+    """Each available solver in turn (session scope, so hypothesis tests may use it)."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def sample_tables() -> dict[str, pd.DataFrame]:
+    """The bundled sample portfolio (60 projects, 8 competences, 12 quarters) as read from CSV."""
+    names = ["projects", "demand", "capacity", "budget", "relations", "criteria"]
+    return {k: pd.read_csv(SAMPLE / f"{k}.csv") for k in names}
+
+
+@dataclass
+class Case:
+    """Inputs of one ``Portfolio(...)`` and one ``select(...)`` call."""
+
+    tables: dict[str, Any]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def portfolio(self) -> Portfolio:
+        return Portfolio(**self.tables)
+
+    def deep_copy(self) -> Case:
+        return Case(copy.deepcopy(self.tables), copy.deepcopy(self.options))
+
+    @property
+    def check_options(self) -> dict[str, Any]:
+        """The options the checker and the brute force understand."""
+        return {k: self.options.get(k) for k in ("budget", "force_in", "force_out")}
+
+
+def _ids_subset(draw, ids: list[str], max_size: int) -> list[str]:
+    return draw(st.lists(st.sampled_from(ids), max_size=max_size, unique=True)) if ids else []
+
+
+@st.composite
+def portfolio_cases(draw, max_projects: int = 12, unique_values: bool = False,
+                    options: bool = True) -> Case:
+    """A random small portfolio and select options.
+
+    Costs, demands, capacities and budgets are whole numbers and durations at most 4, so
+    every resource use is a multiple of 1/12: a subset is either clearly feasible or
+    clearly not (no solver tolerance question). With ``unique_values`` the values are
+    distinct powers of two, so that every subset has a different total and the optimum is
+    unique.
+    """
+    n = draw(st.integers(1, max_projects))
+    n_periods = draw(st.integers(1, 4))
+    periods = PERIODS[:n_periods]
+    comps = COMPETENCES[:draw(st.integers(1, 3))]
+    ids = [f"P{i:02d}" for i in range(n)]
+
+    duration = [draw(st.integers(1, n_periods)) for _ in ids]
+    es = [draw(st.integers(0, n_periods - d)) for d in duration]
+    window = draw(st.booleans())
+    latest = [periods[draw(st.integers(e, n_periods - d))] if window and draw(st.booleans())
+              else None for e, d in zip(es, duration)]
+    cost = [draw(st.integers(0, 20)) for _ in ids]
+    if unique_values:
+        value = (2.0 ** np.array(draw(st.permutations(range(n))))).tolist()
+    else:
+        value = [draw(st.integers(-5, 40)) / draw(st.sampled_from([1, 4])) for _ in ids]
+    mandatory = [False] * n
+    if draw(st.integers(0, 3)) == 0:
+        mandatory[draw(st.integers(0, n - 1))] = True
+    projects = pd.DataFrame({
+        "project_id": ids, "cost": cost, "duration": duration,
+        "earliest_start": [periods[e] for e in es], "latest_start": latest,
+        "mandatory": mandatory, "value": value,
+        "score": [draw(st.integers(0, 9)) for _ in ids],
+    })
+
+    rows = []
+    for pid, d in zip(ids, duration):
+        for comp in comps:
+            how = draw(st.sampled_from(["none", "every", "offsets"]))
+            if how == "every":
+                rows.append((pid, comp, np.nan, draw(st.integers(0, 10))))
+            elif how == "offsets":
+                for off in draw(st.lists(st.integers(0, d - 1), min_size=1, max_size=d,
+                                         unique=True)):
+                    rows.append((pid, comp, float(off), draw(st.integers(0, 10))))
+    demand = pd.DataFrame(rows, columns=["project_id", "competence", "offset", "amount"])
+    if demand["offset"].isna().all() and draw(st.booleans()):
+        demand = demand.drop(columns="offset")
+    capacity = pd.DataFrame(
+        [(c, p, draw(st.integers(0, 25))) for c in comps for p in periods],
+        columns=["competence", "period", "amount"])
+
+    total_cost = int(sum(cost))
+    budget_kind = draw(st.sampled_from(["none", "total", "per_period", "both"]))
+    budget: Any = None
+    per = [draw(st.integers(0, max(1, total_cost // n_periods + 5))) for _ in periods]
+    if budget_kind == "total":
+        budget = draw(st.integers(0, total_cost + 1))
+    elif budget_kind == "per_period":
+        budget = pd.Series(per, index=periods)
+    elif budget_kind == "both":
+        budget = pd.DataFrame({"period": ["total", *periods],
+                               "amount": [draw(st.integers(0, total_cost + 1)), *per]})
+
+    relations = None
+    if n >= 2 and draw(st.booleans()):
+        pairs = draw(st.lists(st.tuples(st.sampled_from(KINDS), st.integers(0, n - 1),
+                                        st.integers(0, n - 1)).filter(lambda r: r[1] != r[2]),
+                              min_size=1, max_size=3))
+        relations = pd.DataFrame([(k, ids[a], ids[b]) for k, a, b in pairs],
+                                 columns=["kind", "project_id", "other_id"])
+
+    tables = {"projects": projects, "demand": demand, "capacity": capacity, "budget": budget,
+              "relations": relations, "periods": periods}
+    opts: dict[str, Any] = {}
+    if options:
+        how = draw(st.sampled_from(["default", "column", "series"]))
+        if how == "column":
+            opts["value"] = "score"
+        elif how == "series":  # a Series in another order than the projects: aligned by label
+            order = draw(st.permutations(range(n)))
+            scale = (lambda v: v) if unique_values else (lambda v: 2 * v - 1)
+            opts["value"] = pd.Series([scale(value[i]) for i in order],
+                                      index=[ids[i] for i in order])
+        if draw(st.integers(0, 3)) == 0:
+            opts["force_in"] = _ids_subset(draw, ids, 2)
+        if draw(st.integers(0, 3)) == 0:
+            opts["force_out"] = _ids_subset(draw, ids, 2)
+        if draw(st.integers(0, 3)) == 0:
+            opts["budget"] = float(draw(st.integers(0, total_cost + 1)))
+    return Case(tables, opts)
