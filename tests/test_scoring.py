@@ -15,9 +15,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from portfolio_opt.datasets import load_sample
 from portfolio_opt.exceptions import InputError
 from portfolio_opt.portfolio import Portfolio
-from portfolio_opt.scoring import Direction, ranking, score
+from portfolio_opt.scoring import (
+    Direction,
+    criteria_summary,
+    leaf_weights,
+    normalised,
+    ranking,
+    score,
+)
+from portfolio_opt.weighting import hierarchy_weights
 
 SETTINGS = settings(max_examples=50, deadline=None)
 
@@ -606,3 +615,434 @@ def test_all_problems_are_reported_at_once(portfolio):
 def test_input_error_is_a_value_error(portfolio):
     with pytest.raises(ValueError):
         score(portfolio, {"nope": 1.0})
+
+
+# --------------------------------------------------------------------------------------------
+# issue 3: normalisations, value functions, missing scores, hierarchies, weight scales
+
+
+def table_with(names, weights, **columns) -> pd.DataFrame:
+    frame = criteria_frame(names, weights)
+    for column, values in columns.items():
+        frame[column] = list(values)
+    return frame
+
+
+def test_ratio_normalisation_matches_numpy():
+    values = np.array([[2.0, 4.0], [5.0, 1.0], [0.0, 2.5], [10.0, 8.0]])
+    portfolio = make_portfolio(values, ["npv", "opex"])
+    criteria = table_with(
+        ["npv", "opex"], [1, 1], direction=["max", "min"], normalisation=["ratio", "ratio"]
+    )
+    expected = np.column_stack(
+        [values[:, 0] / values[:, 0].max(), values[:, 1].min() / values[:, 1]]
+    )
+    result = normalised(portfolio, criteria)
+    np.testing.assert_allclose(result.to_numpy(), expected, rtol=1e-15)
+    assert result.columns.tolist() == ["npv", "opex"]
+    assert result.columns.name == "criterion"
+    np.testing.assert_allclose(score(portfolio, criteria), expected.mean(axis=1), rtol=1e-15)
+
+
+def test_ratio_all_zero_is_a_constant_column():
+    portfolio = make_portfolio(np.zeros((3, 1)), ["npv"])
+    criteria = table_with(["npv"], [1], normalisation=["ratio"])
+    assert normalised(portfolio, criteria)["npv"].tolist() == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    ("direction", "column", "message"),
+    [
+        (
+            "max",
+            [3.0, -1.0, 2.0, -0.5],
+            r"uses normalisation 'ratio' with direction 'max', which "
+            r"needs values >= 0 \(x / best\); it has negative values for P001, P003 \(2 projects\) "
+            r"\(e\.g\. -1, -0\.5\)\. Use normalisation 'minmax' or a value_function",
+        ),
+        (
+            "min",
+            [3.0, 0.0, 2.0, 1.0],
+            r"direction 'min', which needs values > 0 \(best / x\); it "
+            r"has values <= 0 for P001 \(1 project\) \(e\.g\. 0\)",
+        ),
+    ],
+)
+def test_ratio_undefined_values_are_an_error(direction, column, message):
+    portfolio = make_portfolio(np.array(column)[:, None], ["npv"])
+    criteria = table_with(["npv"], [1], direction=[direction], normalisation=["ratio"])
+    with pytest.raises(InputError, match=message):
+        score(portfolio, criteria)
+
+
+def test_rank_normalisation_matches_dense_ranks():
+    values = np.array([[7.0], [3.0], [7.0], [1.0], [4.0]])
+    portfolio = make_portfolio(values, ["votes"])
+    dense = pd.Series(values[:, 0]).rank(method="dense").to_numpy()  # 1 = smallest
+    top = dense.max() - 1
+    for direction, expected in (("max", (dense - 1) / top), ("min", (dense.max() - dense) / top)):
+        criteria = table_with(["votes"], [1], direction=[direction], normalisation=["rank"])
+        np.testing.assert_allclose(normalised(portfolio, criteria)["votes"], expected)
+    # by hand: 1 < 3 < 4 < 7 -> 0, 1/3, 2/3, 1 (for min the other way round)
+    np.testing.assert_allclose(expected, [0, 2 / 3, 0, 1, 1 / 3])
+    constant = make_portfolio(np.ones((3, 1)), ["votes"])
+    criteria = table_with(["votes"], [1], normalisation=["rank"])
+    assert normalised(constant, criteria)["votes"].tolist() == [1.0, 1.0, 1.0]
+
+
+def test_rank_of_analyst_ranks_one_is_best():
+    # a column holding ranks given by the analyst (1 = best): normalisation rank, direction min
+    portfolio = make_portfolio(np.array([[2.0], [1.0], [4.0], [3.0]]), ["priority"])
+    criteria = table_with(["priority"], [1], direction=["min"], normalisation=["rank"])
+    np.testing.assert_allclose(normalised(portfolio, criteria)["priority"], [2 / 3, 1, 0, 1 / 3])
+
+
+def test_value_function_scores_match_np_interp_and_ignore_direction():
+    values = np.array([[0.0], [1e6], [2.5e6], [6e6], [-5.0]])
+    portfolio = make_portfolio(values, ["capex"])
+    expected = np.interp(values[:, 0], [0.0, 5e6], [1.0, 0.2])
+    for direction in ("max", "min", None):
+        criteria = table_with(
+            ["capex"], [1], direction=[direction], value_function=["0: 1.0, 5M: 0.2"]
+        )
+        np.testing.assert_allclose(score(portfolio, criteria), expected, rtol=1e-15)
+
+
+def test_value_function_and_minmax_together():
+    portfolio = make_portfolio(VALUES, NAMES)
+    criteria = table_with(
+        ["strategic_fit", "risk"],
+        [3, 1],
+        direction=["max", "min"],
+        value_function=[None, "0: 1; 0.5: 0.5; 1: 0"],
+    )
+    fit = (VALUES[:, 0] - 1) / 4
+    risk = np.interp(VALUES[:, 1], [0, 0.5, 1], [1, 0.5, 0])
+    np.testing.assert_allclose(score(portfolio, criteria), 0.75 * fit + 0.25 * risk)
+
+
+# missing scores
+
+MISSING = np.array([[3.0, 1.0], [np.nan, 2.0], [5.0, np.nan], [1.0, 4.0], [4.0, np.nan]])
+
+
+def test_missing_policies_by_hand():
+    portfolio = make_portfolio(MISSING, ["fit", "risk"])
+    criteria = table_with(["fit", "risk"], [1, 1], direction=["max", "min"])
+    # over the projects with a score: fit 3, 5, 1, 4 -> 0.5, 1, 0, 0.75 (mean 0.5625);
+    # risk 1, 2, 4 (min) -> 1, 2/3, 0 (mean 5/9)
+    fit = [0.5, np.nan, 1.0, 0.0, 0.75]
+    risk = [1.0, 2 / 3, np.nan, 0.0, np.nan]
+    for policy, fill_fit, fill_risk in (
+        ("worst", 0.0, 0.0),
+        ("mean", 0.5625, 5 / 9),
+        ("zero", 0.0, 0.0),
+    ):
+        result = normalised(portfolio, criteria, missing=policy)
+        np.testing.assert_allclose(result["fit"], np.nan_to_num(fit, nan=fill_fit))
+        np.testing.assert_allclose(result["risk"], np.nan_to_num(risk, nan=fill_risk))
+        np.testing.assert_allclose(
+            score(portfolio, criteria, missing=policy), result.mean(axis=1), rtol=1e-15
+        )
+        table = ranking(portfolio, criteria, missing=policy)
+        np.testing.assert_allclose(table["score"], result.mean(axis=1).loc[table.index])
+
+
+def test_worst_and_zero_differ_when_the_worst_is_above_zero():
+    values = np.array([[1000.0], [np.nan], [3000.0]])
+    portfolio = make_portfolio(values, ["capex"])
+    criteria = table_with(["capex"], [1], value_function=["0: 1, 5000: 0"])
+    worst = normalised(portfolio, criteria, missing="worst")["capex"].tolist()
+    zero = normalised(portfolio, criteria, missing="zero")["capex"].tolist()
+    np.testing.assert_allclose(worst, [0.8, 0.4, 0.4])
+    np.testing.assert_allclose(zero, [0.8, 0.0, 0.4])
+
+
+def test_missing_policy_in_the_table_wins_over_the_keyword():
+    portfolio = make_portfolio(MISSING, ["fit", "risk"])
+    criteria = table_with(["fit", "risk"], [1, 1], direction=["max", "min"], missing=["mean", None])
+    result = normalised(portfolio, criteria, missing="zero")
+    assert result.loc["P001", "fit"] == pytest.approx(0.5625)  # from the table
+    assert result.loc["P002", "risk"] == 0.0  # blank cell: the keyword
+    with pytest.raises(InputError, match=r"'risk' has missing \(NaN\) scores for P002, P004"):
+        score(portfolio, criteria)  # keyword "error" for the blank cell
+
+
+def test_missing_scores_error_mentions_the_policies():
+    portfolio = make_portfolio(MISSING, ["fit", "risk"])
+    with pytest.raises(
+        InputError,
+        match=r"'fit' has missing \(NaN\) scores for P001 \(1 project\); fill them in or remove "
+        r"those projects, or choose a policy for missing scores: missing='worst', 'mean' or "
+        r"'zero'",
+    ):
+        normalised(portfolio, {"fit": 1})
+
+
+def test_portfolio_with_missing_scores_needs_a_policy_in_its_criteria_table():
+    projects = make_projects(MISSING, ["fit", "risk"])
+    with pytest.raises(InputError, match=r"'fit' has missing \(NaN\) scores"):
+        Portfolio(projects, criteria={"fit": 1, "risk": 1})
+    criteria = table_with(["fit", "risk"], [1, 1], missing=["worst", "mean"])
+    portfolio = Portfolio(projects, criteria=criteria)
+    pd.testing.assert_series_equal(score(portfolio), score(portfolio, criteria))
+    # leaf_weights does not need scores at all
+    np.testing.assert_allclose(leaf_weights(portfolio, {"fit": 1, "risk": 3}), [0.25, 0.75])
+
+
+def test_a_criterion_without_any_score_is_an_error_even_with_a_policy():
+    values = np.array([[1.0, np.nan], [2.0, np.nan]])
+    portfolio = make_portfolio(values, ["fit", "nps"])
+    with pytest.raises(InputError, match=r"criterion column 'nps' has no scores at all"):
+        score(portfolio, {"fit": 1, "nps": 1}, missing="zero")
+
+
+# hierarchies
+
+TREE = table_with(
+    ["value", "strategic_fit", "risk", "timing", "urgency"],
+    [3, 2, 1, 1, 1],
+    parent=[None, "value", "value", None, "timing"],
+    direction=[None, "max", "min", None, "max"],
+)
+
+
+def test_hierarchy_score_equals_flat_table_with_global_weights():
+    portfolio = make_portfolio(VALUES, NAMES)
+    # by hand: value 3/4, timing 1/4; fit 2/3 and risk 1/3 of value; urgency all of timing
+    flat = criteria_frame(NAMES, [3 / 4 * 2 / 3, 3 / 4 * 1 / 3, 1 / 4], ["max", "min", "max"])
+    np.testing.assert_allclose(score(portfolio, TREE), score(portfolio, flat), rtol=1e-15)
+    weights = leaf_weights(portfolio, TREE)
+    assert weights.index.tolist() == NAMES
+    assert weights.name == "weight"
+    np.testing.assert_allclose(weights, [0.5, 0.25, 0.25])
+    np.testing.assert_allclose(weights, hierarchy_weights(TREE).loc[NAMES, "global_weight"], rtol=0)
+
+
+def test_hierarchy_ranking_contributions_are_per_leaf():
+    portfolio = make_portfolio(VALUES, NAMES)
+    table = ranking(portfolio, TREE)
+    columns = [f"contribution:{name}" for name in NAMES]
+    assert [c for c in table.columns if c.startswith("contribution:")] == columns
+    np.testing.assert_allclose(table[columns].sum(axis=1), table["score"], atol=1e-15)
+    np.testing.assert_allclose(
+        table[columns].to_numpy(),
+        (normalised(portfolio, TREE) * leaf_weights(portfolio, TREE)).loc[table.index],
+    )
+
+
+def test_criteria_summary_and_units():
+    portfolio = make_portfolio(VALUES, NAMES)
+    criteria = TREE.assign(unit=[None, "1-5", "probability", None, "weeks"])
+    summary = criteria_summary(portfolio, criteria, missing="mean")
+    assert summary.index.tolist() == TREE["criterion"].tolist()
+    assert summary.columns.tolist() == [
+        "parent", "level", "local_weight", "global_weight", "is_leaf",
+        "direction", "normalisation", "value_function", "unit", "missing", "n_missing",
+    ]  # fmt: skip
+    assert summary.loc["risk", ["direction", "normalisation", "unit", "missing"]].tolist() == [
+        "min",
+        "minmax",
+        "probability",
+        "mean",
+    ]
+    assert pd.isna(summary.loc["value", "direction"])
+    assert pd.isna(summary.loc["value", "n_missing"])
+    assert summary.loc["urgency", "n_missing"] == 0
+    assert ranking(portfolio, criteria).attrs["units"] == {
+        "strategic_fit": "1-5",
+        "risk": "probability",
+        "urgency": "weeks",
+    }
+    with_function = criteria.assign(value_function=[None, None, "0: 1, 1: 0", None, None])
+    summary = criteria_summary(portfolio, with_function)
+    row = summary.loc["risk", ["direction", "normalisation", "value_function"]]
+    assert pd.isna(row["direction"])  # a value function says itself which end is good
+    assert row[["normalisation", "value_function"]].tolist() == ["value_function", "0: 1, 1: 0"]
+
+
+# weight scales
+
+
+def test_weight_scale_shares_and_percent():
+    portfolio = make_portfolio(VALUES, NAMES)
+    shares = criteria_frame(NAMES, [0.5, 0.3, 0.2])
+    percent = criteria_frame(NAMES, [50, 30, 20])
+    expected = score(portfolio, shares)
+    pd.testing.assert_series_equal(score(portfolio, shares, weight_scale="shares"), expected)
+    pd.testing.assert_series_equal(score(portfolio, percent, weight_scale="percent"), expected)
+    with pytest.raises(
+        InputError,
+        match=r"criteria table: the weights of the criteria at the top level sum to 100, not 1 "
+        r"\('strategic_fit': 50, 'risk': 30, 'urgency': 20\); with weight_scale='shares'",
+    ):
+        ranking(portfolio, percent, weight_scale="shares")
+    tree = TREE.assign(weight=[0.75, 0.6, 0.3, 0.25, 1.0])
+    with pytest.raises(InputError, match=r"the weights of the criteria under 'value' sum to 0\.9"):
+        leaf_weights(portfolio, tree, weight_scale="shares")
+    # the sample data's weights are shares
+    sample = load_sample()
+    score(sample, weight_scale="shares")
+
+
+# --------------------------------------------------------------------------------------------
+# issue 3 invariants (hypothesis)
+
+
+@st.composite
+def criteria_tables(draw, k: int):
+    """A criteria table over leaves c0..c{k-1}: random hierarchy, directions, methods.
+
+    Parents g0, g1, ... are only kept when they have children. Methods are min-max, rank or
+    a value function (ratio needs positive data and is tested separately).
+    """
+    m = draw(st.integers(0, 3))
+    parent_of = {}
+    for j in range(m):
+        parent_of[f"g{j}"] = draw(st.sampled_from([None] + [f"g{i}" for i in range(j)]))
+    for j in range(k):
+        parent_of[f"c{j}"] = draw(st.sampled_from([None] + [f"g{i}" for i in range(m)]))
+    while True:  # drop parents without children
+        childless = [g for g in parent_of if g.startswith("g") and g not in parent_of.values()]
+        if not childless:
+            break
+        for g in childless:
+            del parent_of[g]
+    names = list(parent_of)
+    weights = draw(st.lists(st.integers(1, 20), min_size=len(names), max_size=len(names)))
+    methods = draw(
+        st.lists(
+            st.sampled_from(["minmax", "rank", "vf"]), min_size=len(names), max_size=len(names)
+        )
+    )
+    directions = draw(
+        st.lists(st.sampled_from(["max", "min"]), min_size=len(names), max_size=len(names))
+    )
+    return pd.DataFrame(
+        {
+            "criterion": names,
+            "weight": weights,
+            "parent": [parent_of[n] for n in names],
+            "direction": [d if n.startswith("c") else None for n, d in zip(names, directions)],
+            "normalisation": [
+                m if n.startswith("c") and m != "vf" else None for n, m in zip(names, methods)
+            ],
+            "value_function": [
+                "-50: 0, 0: 0.3, 80: 1" if n.startswith("c") and m == "vf" else None
+                for n, m in zip(names, methods)
+            ],
+        }
+    )
+
+
+def global_leaf_weights(table: pd.DataFrame) -> pd.Series:
+    """Independent computation: product of weight / sum of sibling weights up to the top."""
+    parent_of = {
+        name: None if pd.isna(parent) else parent
+        for name, parent in zip(table["criterion"], table["parent"])
+    }
+    weight_of = dict(zip(table["criterion"], table["weight"].astype(float)))
+    siblings_sum: dict = {}
+    for name, parent in parent_of.items():
+        siblings_sum[parent] = siblings_sum.get(parent, 0.0) + weight_of[name]
+    leaves = [n for n in parent_of if n not in set(parent_of.values())]
+    result = {}
+    for leaf in leaves:
+        product, node = 1.0, leaf
+        while node is not None:
+            product *= weight_of[node] / siblings_sum[parent_of[node]]
+            node = parent_of[node]
+        result[leaf] = product
+    return pd.Series(result)
+
+
+@st.composite
+def tree_cases(draw):
+    n = draw(st.integers(1, 10))
+    k = draw(st.integers(1, 4))
+    values = draw(hnp.arrays(float, (n, k), elements=INTEGER_SCORES))
+    return values, draw(criteria_tables(k))
+
+
+@SETTINGS
+@given(tree_cases())
+def test_score_is_normalised_times_leaf_weights(case):
+    values, table = case
+    portfolio = make_portfolio(values)
+    weights = leaf_weights(portfolio, table)
+    np.testing.assert_allclose(weights.sum(), 1.0)
+    expected = global_leaf_weights(table)
+    np.testing.assert_allclose(weights, expected.loc[weights.index], rtol=1e-12)
+    values_01 = normalised(portfolio, table)
+    assert ((values_01 >= 0) & (values_01 <= 1)).all().all()
+    np.testing.assert_allclose(
+        score(portfolio, table).to_numpy(), (values_01 @ weights).to_numpy(), atol=1e-12
+    )
+
+
+@SETTINGS
+@given(tree_cases(), st.randoms(use_true_random=False))
+def test_scores_do_not_depend_on_the_order_criteria_are_listed(case, rnd):
+    values, table = case
+    portfolio = make_portfolio(values)
+    order = list(range(len(table)))
+    rnd.shuffle(order)
+    base = score(portfolio, table)
+    shuffled = score(portfolio, table.iloc[order])
+    np.testing.assert_allclose(shuffled.to_numpy(), base.to_numpy(), rtol=1e-12, atol=1e-12)
+    pd.testing.assert_series_equal(
+        leaf_weights(portfolio, table.iloc[order]).loc[leaf_weights(portfolio, table).index],
+        leaf_weights(portfolio, table),
+        rtol=1e-12,
+    )
+
+
+@SETTINGS
+@given(scored_portfolios())
+def test_one_level_hierarchy_equals_the_flat_table(case):
+    values, weights, directions = case
+    names = [f"c{j}" for j in range(values.shape[1])]
+    portfolio = make_portfolio(values)
+    flat = criteria_frame(names, weights, directions)
+    base = score(portfolio, flat)
+    # an empty parent column is the flat table
+    pd.testing.assert_series_equal(
+        score(portfolio, flat.assign(parent=None)), base, check_exact=True
+    )
+    # each criterion alone under a parent of its weight: local weight 1, same global weight
+    parents = pd.DataFrame(
+        {"criterion": [f"g{j}" for j in range(len(names))], "weight": weights, "parent": None}
+    )
+    children = flat.assign(weight=1.0, parent=parents["criterion"].tolist())
+    tree = pd.concat([parents, children], ignore_index=True)
+    np.testing.assert_allclose(score(portfolio, tree), base, rtol=1e-12, atol=1e-12)
+
+
+POSITIVE_SCORES = st.integers(1, 1000).map(float)
+
+
+@SETTINGS
+@given(
+    scored_portfolios(elements=POSITIVE_SCORES),
+    st.data(),
+    st.floats(1e-3, 1e3),
+    st.sampled_from(["minmax", "ratio"]),
+)
+def test_scaling_a_criterion_leaves_minmax_and_ratio_rankings_unchanged(case, data, c, method):
+    values, weights, directions = case
+    names = [f"c{j}" for j in range(values.shape[1])]
+    j = data.draw(st.integers(0, values.shape[1] - 1))
+    scaled = values.copy()
+    scaled[:, j] *= c
+    criteria = criteria_frame(names, weights, directions).assign(normalisation=method)
+    base = ranking(make_portfolio(values), criteria)
+    moved = ranking(make_portfolio(scaled), criteria)
+    np.testing.assert_allclose(
+        moved["score"].to_numpy(), base["score"].loc[moved.index].to_numpy(), rtol=1e-9, atol=1e-12
+    )
+    # the same order, up to projects whose scores tie within rounding
+    along = base["score"].loc[moved.index].to_numpy()
+    assert (np.diff(along) <= 1e-9).all()
+    tied = np.isclose(along[:, None], along[None, :], rtol=0, atol=1e-9)
+    same_rank = moved["rank"].to_numpy()[:, None] == moved["rank"].to_numpy()[None, :]
+    assert (same_rank <= tied).all()  # equal ranks only for (nearly) equal scores

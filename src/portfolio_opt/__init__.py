@@ -4,23 +4,52 @@ Score project ideas, select the portfolio with an exact integer program, and
 see whether it is balanced.
 """
 
-from portfolio_opt import balance, datasets, plotting
+from portfolio_opt import balance, datasets, plotting, weighting
+from portfolio_opt.ahp import (
+    AHPHierarchy,
+    AHPResult,
+    GroupAHPResult,
+    ahp,
+    ahp_hierarchy,
+    group_ahp,
+    verbal_scale,
+)
+from portfolio_opt.criteria import MissingPolicy, Normalisation, ValueFunction
 from portfolio_opt.exceptions import InfeasibleError, InputError, PortfolioError, SolverError
 from portfolio_opt.io import read_portfolio
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Budget, Portfolio, RelationKind
 from portfolio_opt.report import summary_text, write_review
-from portfolio_opt.scoring import Direction, ranking, score
+from portfolio_opt.scoring import (
+    Direction,
+    criteria_summary,
+    leaf_weights,
+    normalised,
+    ranking,
+    score,
+)
 from portfolio_opt.selection import Selection, select
 from portfolio_opt.solvers import Solver, Status
+from portfolio_opt.weighting import (
+    WeightScale,
+    direct_points,
+    hierarchy_weights,
+    rank_order_centroid,
+    swing_weights,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AHPHierarchy",
+    "AHPResult",
     "Budget",
     "Direction",
+    "GroupAHPResult",
     "InfeasibleError",
     "InputError",
+    "MissingPolicy",
+    "Normalisation",
     "Portfolio",
     "PortfolioError",
     "RelationKind",
@@ -29,14 +58,28 @@ __all__ = [
     "Solver",
     "SolverError",
     "Status",
+    "ValueFunction",
+    "WeightScale",
     "__version__",
+    "ahp",
+    "ahp_hierarchy",
     "balance",
+    "criteria_summary",
     "datasets",
+    "direct_points",
+    "group_ahp",
+    "hierarchy_weights",
+    "leaf_weights",
+    "normalised",
     "plotting",
+    "rank_order_centroid",
     "ranking",
     "read_portfolio",
     "score",
     "select",
     "summary_text",
+    "swing_weights",
+    "verbal_scale",
+    "weighting",
     "write_review",
 ]

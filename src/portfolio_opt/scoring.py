@@ -1,106 +1,77 @@
 """Score projects on weighted strategic criteria.
 
-The first step after the :class:`~portfolio_opt.portfolio.Portfolio` is validated: each
-criterion column of the projects table is put on a common 0-1 scale (min-max over all
-candidate projects, flipped for criteria where less is better) and the weighted sum of the
-normalised criteria is the project's score. :func:`score` gives the scores, :func:`ranking`
-the table the steering group reads: rank, score, what each criterion contributed, cost and
-score per unit of cost.
+The first step after the :class:`~portfolio_opt.portfolio.Portfolio` is validated: each leaf
+criterion column of the projects table is put on a common 0-1 scale (1 = best) and the
+weighted sum of the normalised criteria is the project's score. :func:`score` gives the
+scores, :func:`ranking` the table the steering group reads (rank, score, what each criterion
+contributed, cost, score per unit of cost), :func:`normalised` and :func:`leaf_weights` the
+two factors (``score == normalised @ leaf_weights``) and :func:`criteria_summary` the
+criteria sheet.
 
-Criteria are given as a table ``criterion, weight[, direction]``, a Series of weights indexed
-by criterion, or a dict ``{criterion: weight}``; by default the portfolio's own criteria table
-is used. See ``docs/scoring.md`` for the rules in prose.
+Criteria are given as a table (see :mod:`portfolio_opt.criteria`: ``criterion, weight[,
+direction, parent, normalisation, value_function, unit, missing]``), a Series of weights
+indexed by criterion, or a dict ``{criterion: weight}``; by default the portfolio's own
+criteria table is used. See ``docs/scoring.md`` for the rules in prose.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
-from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.exceptions import InputError, describe_ids
+from portfolio_opt.criteria import (
+    Criteria,
+    Direction,
+    MissingPolicy,
+    Normalisation,
+    ValueFunction,
+    _check,
+    _Checked,
+    _Rule,
+)
+from portfolio_opt.weighting import WeightScale
 
 if TYPE_CHECKING:
     from portfolio_opt.portfolio import Portfolio
 
-__all__ = ["Criteria", "Direction", "ranking", "score"]
+__all__ = [
+    "Criteria",
+    "Direction",
+    "MissingPolicy",
+    "Normalisation",
+    "ValueFunction",
+    "criteria_summary",
+    "leaf_weights",
+    "normalised",
+    "ranking",
+    "score",
+]
 
-Criteria: TypeAlias = pd.DataFrame | pd.Series | Mapping[Hashable, float] | None
-"""What :func:`score` and :func:`ranking` accept as ``criteria``."""
-
-_CRITERIA_COLUMNS = ("criterion", "weight", "direction")
 _CONTRIBUTION_PREFIX = "contribution:"
-_SHOW = 5  # how many offending values a message names before summarising
 
 
-class Direction(str, Enum):
-    """Whether more or less of a criterion is better.
-
-    The criteria table accepts the values as strings, case-insensitively, with the
-    spellings ``"maximise"``/``"maximize"`` and ``"minimise"``/``"minimize"`` as synonyms.
-
-    Examples
-    --------
-    >>> Direction.parse("Minimise")
-    <Direction.MIN: 'min'>
-    >>> Direction("max")
-    <Direction.MAX: 'max'>
-    """
-
-    MAX = "max"
-    """More is better: the highest score normalises to 1."""
-    MIN = "min"
-    """Less is better: the lowest score normalises to 1."""
-
-    @classmethod
-    def parse(cls, value: object) -> Direction:
-        """Read a direction from a table cell.
-
-        Parameters
-        ----------
-        value : str or Direction
-            ``"max"``, ``"min"`` or a synonym (see the class docstring).
-
-        Returns
-        -------
-        Direction
-
-        Raises
-        ------
-        ValueError
-            If the value is not a known direction.
-        """
-        if isinstance(value, Direction):
-            return value
-        key = value.strip().lower() if isinstance(value, str) else value
-        try:
-            return _DIRECTION_ALIASES[key]  # type: ignore[index]
-        except (KeyError, TypeError):
-            raise ValueError(f"unknown direction {value!r}") from None
+# --------------------------------------------------------------------------------------------
+# public functions
 
 
-_DIRECTION_ALIASES: dict[str, Direction] = {
-    "max": Direction.MAX,
-    "maximise": Direction.MAX,
-    "maximize": Direction.MAX,
-    "min": Direction.MIN,
-    "minimise": Direction.MIN,
-    "minimize": Direction.MIN,
-}
-_VALID_DIRECTIONS = "'max' or 'min' (also 'maximise'/'maximize', 'minimise'/'minimize')"
+def score(
+    portfolio: Portfolio,
+    criteria: Criteria = None,
+    *,
+    missing: MissingPolicy | str = MissingPolicy.ERROR,
+    weight_scale: WeightScale | str = WeightScale.POINTS,
+) -> pd.Series:
+    """Score every candidate project as the weighted sum of its normalised leaf criteria.
 
-
-def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
-    """Score every candidate project as the weighted sum of its normalised criteria.
-
-    Each criterion column of ``portfolio.projects`` is normalised onto [0, 1] by min-max
-    over all candidate projects: for direction ``"max"`` the lowest value maps to 0 and the
-    highest to 1; for ``"min"`` the other way round (1 is always best). A criterion on which
-    every project has the same value cannot tell them apart and gives 1.0 to every project.
-    Weights are normalised to sum to 1, so scores lie in [0, 1].
+    Each leaf criterion (a criterion without sub-criteria) is normalised onto [0, 1], 1 =
+    best, by its ``normalisation``: min-max over all candidate projects (default; the
+    lowest value maps to 0 and the highest to 1 for direction ``"max"``, the other way round
+    for ``"min"``; a criterion on which every project has the same value gives 1.0 to every
+    project), ratio to the best, rank, or a piecewise-linear value function. The score is
+    ``normalised(...) @ leaf_weights(...)``: the global leaf weights sum to 1, so scores lie
+    in [0, 1].
 
     Parameters
     ----------
@@ -110,13 +81,26 @@ def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
         The criteria and their weights, as one of
 
         - a DataFrame with columns ``criterion``, ``weight`` and optionally ``direction``
-          (``"max"`` or ``"min"``; default and blank cells mean ``"max"``),
-        - a Series of weights indexed by criterion (all ``"max"``),
-        - a dict ``{criterion: weight}`` (all ``"max"``),
+          (``"max"`` or ``"min"``; default and blank cells mean ``"max"``), ``parent``
+          (hierarchy: the weights are then local among siblings), ``normalisation``
+          (``"minmax"`` default, ``"ratio"``, ``"rank"``, ``"value_function"``),
+          ``value_function`` (e.g. ``"0: 1.0, 5M: 0.2"``, see :class:`ValueFunction`),
+          ``unit`` (informational) and ``missing`` (a :class:`MissingPolicy` for this
+          criterion; blank cells use the ``missing`` keyword),
+        - a Series of weights indexed by criterion (all ``"max"``, min-max),
+        - a dict ``{criterion: weight}`` (the same),
         - None: use ``portfolio.criteria``.
 
-        Criterion names are numeric columns of ``portfolio.projects``. Weights are finite,
-        ``>= 0`` and not all zero; only their ratios matter.
+        Leaf criteria are numeric columns of ``portfolio.projects``; parents are not. Weights
+        are finite, ``>= 0`` and not all zero within a group of siblings.
+    missing : {"error", "worst", "mean", "zero"}, default "error"
+        What a project without a score on a criterion gets, for criteria whose ``missing``
+        cell is blank: an error naming the projects and the criterion, the worst or the mean
+        normalised value of the projects that have a score, or 0.
+    weight_scale : {"points", "shares", "percent"}, default "points"
+        ``"points"``: only the ratios of the weights matter (they are normalised).
+        ``"shares"``/``"percent"``: the weights of each group of siblings must sum to 1/100,
+        otherwise it is an error (a typing error is caught instead of normalised away).
 
     Returns
     -------
@@ -128,12 +112,15 @@ def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
     ------
     InputError
         If the criteria are missing or malformed (unknown, duplicated or non-numeric
-        criterion, missing or non-finite scores, bad weight or direction). Every problem
-        found is listed in one message.
+        criterion, missing scores without a policy, infinite scores, bad weight, direction,
+        normalisation, value function or policy, a cycle or unknown parent in the hierarchy,
+        values a ratio cannot use, weights that do not add up for ``weight_scale``). Every
+        problem found is listed in one message.
 
     See Also
     --------
     ranking : The scores sorted best first, with each criterion's contribution.
+    normalised, leaf_weights : The two factors of the score.
 
     Examples
     --------
@@ -148,7 +135,6 @@ def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
     ...         "risk": [0.2, 0.6, 0.4],
     ...     }
     ... )
-    >>> portfolio = Portfolio(projects)
     >>> criteria = pd.DataFrame(
     ...     {
     ...         "criterion": ["strategic_fit", "risk"],
@@ -156,6 +142,7 @@ def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
     ...         "direction": ["max", "min"],
     ...     }
     ... )
+    >>> portfolio = Portfolio(projects)
     >>> score(portfolio, criteria)
     project_id
     P1    0.625
@@ -168,12 +155,27 @@ def score(portfolio: Portfolio, criteria: Criteria = None) -> pd.Series:
     P2    1.0
     P3    0.0
     Name: score, dtype: float64
+    >>> cost = pd.DataFrame(
+    ...     {"criterion": ["cost"], "weight": [1], "value_function": ["0: 1, 250: 0.2"]}
+    ... )
+    >>> score(portfolio, cost)
+    project_id
+    P1    0.680
+    P2    0.200
+    P3    0.744
+    Name: score, dtype: float64
     """
-    projects = portfolio.projects
-    return _total(_contributions(projects, _criteria_table(portfolio, projects, criteria)))
+    checked = _check(portfolio, portfolio.projects, criteria, missing, weight_scale)
+    return _total(_contributions(portfolio.projects, checked))
 
 
-def ranking(portfolio: Portfolio, criteria: Criteria = None) -> pd.DataFrame:
+def ranking(
+    portfolio: Portfolio,
+    criteria: Criteria = None,
+    *,
+    missing: MissingPolicy | str = MissingPolicy.ERROR,
+    weight_scale: WeightScale | str = WeightScale.POINTS,
+) -> pd.DataFrame:
     """Rank the candidate projects by score, best first, and show where the score comes from.
 
     Parameters
@@ -181,6 +183,8 @@ def ranking(portfolio: Portfolio, criteria: Criteria = None) -> pd.DataFrame:
     portfolio : Portfolio
         The validated portfolio.
     criteria : DataFrame, Series, dict or None, default None
+        As for :func:`score`.
+    missing, weight_scale : str, optional
         As for :func:`score`.
 
     Returns
@@ -193,13 +197,15 @@ def ranking(portfolio: Portfolio, criteria: Criteria = None) -> pd.DataFrame:
         - ``rank``: 1 is best; equal scores share the lowest rank of their group
           (1, 2, 2, 4, ...),
         - ``score``: as returned by :func:`score`,
-        - ``contribution:<criterion>``, one per criterion in the order given: the criterion's
-          normalised weight times the project's normalised score on it; a row's contributions
-          sum to its score (up to rounding),
+        - ``contribution:<criterion>``, one per leaf criterion in the order given: its global
+          weight times the project's normalised value on it; a row's contributions sum to its
+          score (up to rounding),
         - ``cost``,
         - ``score_per_cost``: score / cost (``inf`` for a free project with a positive
           score, NaN for a free project scoring 0),
         - ``category`` (if the projects table has one).
+
+        ``attrs["units"]`` maps each leaf criterion with a ``unit`` to it.
 
     Raises
     ------
@@ -242,7 +248,8 @@ def ranking(portfolio: Portfolio, criteria: Criteria = None) -> pd.DataFrame:
     [0.003, 0.00625, 0.00156]
     """
     projects = portfolio.projects
-    contributions = _contributions(projects, _criteria_table(portfolio, projects, criteria))
+    checked = _check(portfolio, projects, criteria, missing, weight_scale)
+    contributions = _contributions(projects, checked)
     total = _total(contributions)
 
     columns: dict[str, pd.Series] = {}
@@ -262,7 +269,222 @@ def ranking(portfolio: Portfolio, criteria: Criteria = None) -> pd.DataFrame:
 
     # Best first; equal scores by project_id, so the order never depends on the input order.
     order = np.lexsort((table.index.to_numpy(dtype=str), -total.to_numpy()))
-    return table.iloc[order]
+    table = table.iloc[order]
+    table.attrs["units"] = {c: r.unit for c, r in checked.rules.items() if r.unit is not None}
+    return table
+
+
+def normalised(
+    portfolio: Portfolio,
+    criteria: Criteria = None,
+    *,
+    missing: MissingPolicy | str = MissingPolicy.ERROR,
+) -> pd.DataFrame:
+    """Normalise every leaf criterion onto [0, 1], 1 = best.
+
+    After direction, normalisation method and missing-score policy: the values the weights
+    multiply. ``score(p, c)`` equals ``normalised(p, c) @ leaf_weights(p, c)`` (up to
+    rounding).
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The validated portfolio.
+    criteria : DataFrame, Series, dict or None, default None
+        As for :func:`score`.
+    missing : {"error", "worst", "mean", "zero"}, default "error"
+        As for :func:`score`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Floats in [0, 1], indexed by ``project_id`` in the portfolio's order, one column per
+        leaf criterion in the order of the criteria table (columns named ``criterion``).
+
+    Raises
+    ------
+    InputError
+        As for :func:`score`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt.portfolio import Portfolio
+    >>> projects = pd.DataFrame(
+    ...     {
+    ...         "project_id": ["P1", "P2", "P3"],
+    ...         "cost": [100.0, 250.0, 80.0],
+    ...         "duration": [2, 3, 1],
+    ...         "strategic_fit": [3.0, 5.0, 1.0],
+    ...         "risk": [0.2, 0.6, 0.4],
+    ...     }
+    ... )
+    >>> criteria = pd.DataFrame(
+    ...     {
+    ...         "criterion": ["strategic_fit", "risk"],
+    ...         "weight": [3, 1],
+    ...         "direction": ["max", "min"],
+    ...     }
+    ... )
+    >>> normalised(Portfolio(projects), criteria)  # doctest: +NORMALIZE_WHITESPACE
+    criterion   strategic_fit  risk
+    project_id
+    P1                    0.5   1.0
+    P2                    1.0   0.0
+    P3                    0.0   0.5
+    """
+    projects = portfolio.projects
+    checked = _check(portfolio, projects, criteria, missing, WeightScale.POINTS)
+    return _normalised(projects, checked)
+
+
+def leaf_weights(
+    portfolio: Portfolio,
+    criteria: Criteria = None,
+    *,
+    weight_scale: WeightScale | str = WeightScale.POINTS,
+) -> pd.Series:
+    """Global weights of the leaf criteria: the products of the local weights down the tree.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The validated portfolio (its criteria are the default; scores are not needed).
+    criteria : DataFrame, Series, dict or None, default None
+        As for :func:`score`.
+    weight_scale : {"points", "shares", "percent"}, default "points"
+        As for :func:`score`.
+
+    Returns
+    -------
+    pandas.Series
+        Weights named ``"weight"``, indexed by leaf ``criterion`` in table order, summing to 1.
+
+    Raises
+    ------
+    InputError
+        As for :func:`score`, except that the scores themselves are not checked.
+
+    See Also
+    --------
+    portfolio_opt.weighting.hierarchy_weights : Local and global weights of every node.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt.portfolio import Portfolio
+    >>> projects = pd.DataFrame(
+    ...     {
+    ...         "project_id": ["P1", "P2", "P3"],
+    ...         "cost": [100.0, 250.0, 80.0],
+    ...         "duration": [2, 3, 1],
+    ...         "strategic_fit": [3.0, 5.0, 1.0],
+    ...         "risk": [0.2, 0.6, 0.4],
+    ...     }
+    ... )
+    >>> criteria = pd.DataFrame(
+    ...     {
+    ...         "criterion": ["strategic_fit", "risk"],
+    ...         "weight": [3, 1],
+    ...         "direction": ["max", "min"],
+    ...     }
+    ... )
+    >>> tree = pd.DataFrame(
+    ...     {
+    ...         "criterion": ["benefit", "strategic_fit", "risk"],
+    ...         "weight": [3, 1, 1],
+    ...         "parent": [None, "benefit", None],
+    ...     }
+    ... )
+    >>> leaf_weights(Portfolio(projects), tree)
+    criterion
+    strategic_fit    0.75
+    risk             0.25
+    Name: weight, dtype: float64
+    """
+    checked = _check(
+        portfolio, portfolio.projects, criteria, MissingPolicy.ERROR, weight_scale, scores=False
+    )
+    return _leaf_weights(checked)
+
+
+def criteria_summary(
+    portfolio: Portfolio,
+    criteria: Criteria = None,
+    *,
+    missing: MissingPolicy | str = MissingPolicy.ERROR,
+    weight_scale: WeightScale | str = WeightScale.POINTS,
+) -> pd.DataFrame:
+    """Tabulate the criteria for the steering group: every criterion, its weights and rules.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+        The validated portfolio.
+    criteria : DataFrame, Series, dict or None, default None
+        As for :func:`score`.
+    missing, weight_scale : str, optional
+        As for :func:`score`; ``missing`` only fills the ``missing`` column here.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``criterion`` in table order: ``parent``, ``level``, ``local_weight``,
+        ``global_weight``, ``is_leaf`` (as from
+        :func:`~portfolio_opt.weighting.hierarchy_weights`), then for leaves (None for parent
+        criteria) ``direction``, ``normalisation``, ``value_function`` (as text; direction
+        does not apply to these), ``unit``, ``missing`` (the policy in force) and
+        ``n_missing`` (how many projects have no score).
+
+    Raises
+    ------
+    InputError
+        As for :func:`leaf_weights`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt.portfolio import Portfolio
+    >>> projects = pd.DataFrame(
+    ...     {
+    ...         "project_id": ["P1", "P2", "P3"],
+    ...         "cost": [100.0, 250.0, 80.0],
+    ...         "duration": [2, 3, 1],
+    ...         "strategic_fit": [3.0, 5.0, 1.0],
+    ...         "risk": [0.2, 0.6, 0.4],
+    ...     }
+    ... )
+    >>> criteria = pd.DataFrame(
+    ...     {
+    ...         "criterion": ["strategic_fit", "risk"],
+    ...         "weight": [3, 1],
+    ...         "direction": ["max", "min"],
+    ...     }
+    ... )
+    >>> criteria_summary(Portfolio(projects), criteria)[
+    ...     ["global_weight", "direction", "normalisation", "n_missing"]
+    ... ]  # doctest: +NORMALIZE_WHITESPACE
+                   global_weight direction normalisation  n_missing
+    criterion
+    strategic_fit           0.75       max        minmax          0
+    risk                    0.25       min        minmax          0
+    """
+    projects = portfolio.projects
+    checked = _check(portfolio, projects, criteria, missing, weight_scale, scores=False)
+    table = checked.hierarchy.copy()
+    rules = [checked.rules.get(name) for name in table.index]
+    table["direction"] = [None if r is None or r.function else r.direction.value for r in rules]
+    table["normalisation"] = [None if r is None else r.method.value for r in rules]
+    table["value_function"] = [
+        None if r is None or not r.function else str(r.function) for r in rules
+    ]
+    table["unit"] = [None if r is None else r.unit for r in rules]
+    table["missing"] = [None if r is None else r.missing.value for r in rules]
+    table["n_missing"] = pd.array(
+        [None if r is None else int(projects[n].isna().sum()) for n, r in zip(table.index, rules)],
+        dtype="Int64",
+    )
+    return table
 
 
 # --------------------------------------------------------------------------------------------
@@ -282,24 +504,60 @@ def _total(contributions: pd.DataFrame) -> pd.Series:
     return pd.Series(np.clip(total, 0.0, 1.0), index=contributions.index, name="score")
 
 
-def _contributions(projects: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """Weight times normalised score, one column per criterion, indexed like the projects."""
-    weights = table["weight"].to_numpy(dtype="float64")
-    weights = weights / weights.max()  # first to the largest, so the sum cannot overflow
-    weights = weights / weights.sum()
+def _leaf_weights(checked: _Checked) -> pd.Series:
+    """Global weights of the leaves, in table order."""
+    weights = checked.hierarchy.loc[list(checked.rules), "global_weight"]
+    return weights.rename("weight").astype("float64")
+
+
+def _contributions(projects: pd.DataFrame, checked: _Checked) -> pd.DataFrame:
+    """Global weight times normalised value, one column per leaf, indexed like the projects."""
+    values = _normalised(projects, checked)
+    weights = _leaf_weights(checked)
+    return pd.DataFrame(
+        {c: weights[c] * values[c].to_numpy() for c in checked.rules},
+        index=projects.index,
+        columns=list(checked.rules),
+    )
+
+
+def _normalised(projects: pd.DataFrame, checked: _Checked) -> pd.DataFrame:
+    """Each leaf criterion normalised onto [0, 1] with its rule, missing scores filled."""
     columns = {}
-    for (criterion, direction), weight in zip(
-        table[["criterion", "direction"]].itertuples(index=False, name=None), weights, strict=True
-    ):
+    for criterion, rule in checked.rules.items():
         values = projects[criterion].to_numpy(dtype="float64", na_value=np.nan)
-        columns[criterion] = weight * _normalise(values, direction)
-    return pd.DataFrame(columns, index=projects.index, columns=table["criterion"].tolist())
+        columns[criterion] = _normalise(values, rule)
+    return pd.DataFrame(
+        columns, index=projects.index, columns=pd.Index(list(checked.rules), name="criterion")
+    )
 
 
-def _normalise(values: np.ndarray, direction: Direction) -> np.ndarray:
+def _normalise(values: np.ndarray, rule: _Rule) -> np.ndarray:
+    """Normalise the scores that are there; fill the missing ones by the rule's policy."""
+    observed = ~np.isnan(values)
+    result = np.full(values.shape, np.nan)
+    x = values[observed]
+    if x.size:
+        if rule.function is not None:
+            result[observed] = rule.function(x)
+        elif rule.method is Normalisation.RATIO:
+            result[observed] = _ratio(x, rule.direction)
+        elif rule.method is Normalisation.RANK:
+            result[observed] = _rank(x, rule.direction)
+        else:
+            result[observed] = _minmax(x, rule.direction)
+    if not observed.all():
+        fill = {
+            MissingPolicy.WORST: lambda: result[observed].min(),
+            MissingPolicy.MEAN: lambda: result[observed].mean(),
+            MissingPolicy.ZERO: lambda: 0.0,
+        }[rule.missing]()  # ERROR never gets here: missing scores were reported
+        result[~observed] = fill
+    return result
+
+
+def _minmax(values: np.ndarray, direction: Direction) -> np.ndarray:
     """Min-max onto [0, 1] with 1 = best; a constant column gives 1.0 everywhere."""
-    if values.size == 0:
-        return values.copy()
     low, high = values.min(), values.max()
     if low == high:
         return np.ones_like(values)
@@ -312,180 +570,40 @@ def _normalise(values: np.ndarray, direction: Direction) -> np.ndarray:
     return (high - values) / (high - low)
 
 
+def _ratio(values: np.ndarray, direction: Direction) -> np.ndarray:
+    """Ratio to the best: x / max (max, x >= 0) or min / x (min, x > 0); all zero gives 1.0."""
+    if direction is Direction.MAX:
+        best = values.max()
+        return np.ones_like(values) if best == 0 else values / best
+    return values.min() / values
+
+
+def _rank(values: np.ndarray, direction: Direction) -> np.ndarray:
+    """Distinct values in order, spread evenly over [0, 1]: best 1, worst 0, ties equal."""
+    distinct, position = np.unique(values, return_inverse=True)
+    top = len(distinct) - 1
+    if top == 0:
+        return np.ones_like(values)
+    if direction is Direction.MAX:
+        return position / top
+    return (top - position) / top
+
+
 def _criteria_table(
-    portfolio: Portfolio, projects: pd.DataFrame, criteria: Criteria
+    portfolio: Portfolio,
+    projects: pd.DataFrame,
+    criteria: Criteria,
+    *,
+    missing: MissingPolicy | str = MissingPolicy.ERROR,
+    weight_scale: WeightScale | str = WeightScale.POINTS,
 ) -> pd.DataFrame:
-    """Check the criteria against the projects table; return ``criterion, weight, direction``.
+    """Check the criteria against the projects table; return the checked criteria table.
 
-    ``weight`` is the raw weight as a float and ``direction`` a :class:`Direction`. Every
-    problem found is collected and raised in one :class:`InputError`.
+    Columns ``criterion, weight, direction`` (``weight`` the raw weight as a float,
+    ``direction`` a :class:`Direction`, ``"max"`` for parent criteria) and those of the
+    optional columns ``parent, normalisation, value_function, unit, missing`` that were given
+    (blank cells as None, ``normalisation`` and ``missing`` as their canonical strings). Every
+    problem found is collected and raised in one :class:`InputError`. The Portfolio calls this
+    to validate its criteria table.
     """
-    table = _as_table(portfolio, criteria)
-    problems: list[str] = []
-
-    names = table["criterion"]
-    counts = names.value_counts(sort=False, dropna=False)
-    for name, count in counts[counts > 1].items():
-        problems.append(
-            f"criteria table: criterion {_show(name)} appears {count} times; give each criterion "
-            "one row (add the weights together if that is what was meant)."
-        )
-
-    weights = pd.to_numeric(table["weight"], errors="coerce").astype("float64")
-    bad = ~np.isfinite(weights.to_numpy()) | (weights.to_numpy() < 0)
-    if bad.any():
-        shown = ", ".join(
-            f"{_show(name)}: {_show(value)}"
-            for name, value in zip(names[bad], table["weight"][bad], strict=True)
-        )
-        problems.append(
-            f"criteria table: column 'weight' has invalid weights ({shown}); weights must be "
-            "finite numbers >= 0."
-        )
-    elif len(table) and (weights == 0).all():
-        problems.append(
-            "criteria table: all weights are zero; give at least one criterion a positive weight."
-        )
-
-    directions: list[Direction] = []
-    for name, value in zip(names, table["direction"], strict=True):
-        if _is_blank(value):
-            directions.append(Direction.MAX)
-            continue
-        try:
-            directions.append(Direction.parse(value))
-        except ValueError:
-            problems.append(
-                f"criteria table: criterion {_show(name)} has unknown direction "
-                f"{_show(value)}; valid directions are {_VALID_DIRECTIONS}."
-            )
-
-    problems.extend(_check_columns(projects, names))
-    if problems:
-        raise InputError(problems)
-    return pd.DataFrame(
-        {"criterion": names.tolist(), "weight": weights.tolist(), "direction": directions}
-    )
-
-
-def _as_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
-    """Bring any accepted form of ``criteria`` to a fresh ``criterion, weight, direction`` table.
-
-    Only problems that make the rest impossible to check are raised here.
-    """
-    if criteria is None:
-        criteria = portfolio.criteria
-        if criteria is None:
-            raise InputError(
-                "no criteria: none were passed and the portfolio has no criteria table; pass "
-                "criteria=... (a table criterion, weight[, direction], a Series of weights "
-                "indexed by criterion, or a dict {criterion: weight}) or build the Portfolio "
-                "with criteria=..."
-            )
-    if isinstance(criteria, pd.DataFrame):
-        table = criteria
-        if "criterion" not in table.columns and table.index.name == "criterion":
-            table = table.reset_index()
-        unknown = [c for c in table.columns if c not in _CRITERIA_COLUMNS]
-        missing = [c for c in ("criterion", "weight") if c not in table.columns]
-        problems = []
-        if unknown:
-            problems.append(
-                f"criteria table: unknown column(s) {', '.join(map(_show, unknown))}; the "
-                "columns are 'criterion', 'weight' and optionally 'direction'."
-            )
-        if missing:
-            problems.append(
-                f"criteria table: missing column(s) {', '.join(map(_show, missing))}; the "
-                "columns are 'criterion', 'weight' and optionally 'direction'."
-            )
-        if problems:
-            raise InputError(problems)
-        names = table["criterion"].tolist()
-        weights = table["weight"].tolist()
-        directions = (
-            table["direction"].tolist() if "direction" in table.columns else [None] * len(table)
-        )
-    elif isinstance(criteria, pd.Series):
-        names, weights = criteria.index.tolist(), criteria.tolist()
-        directions = [None] * len(criteria)
-    elif isinstance(criteria, Mapping):
-        names, weights = list(criteria.keys()), list(criteria.values())
-        directions = [None] * len(criteria)
-    else:
-        raise InputError(
-            f"criteria must be a DataFrame (criterion, weight[, direction]), a Series of "
-            f"weights indexed by criterion, a dict {{criterion: weight}} or None; got "
-            f"{type(criteria).__name__}."
-        )
-    if not names:
-        raise InputError(
-            "criteria table: no criteria given (it is empty); list at least one criterion "
-            "with a positive weight."
-        )
-    return pd.DataFrame(
-        {"criterion": names, "weight": weights, "direction": directions}, dtype=object
-    )
-
-
-def _check_columns(projects: pd.DataFrame, names: pd.Series) -> list[str]:
-    """Problems with the criterion columns of the projects table."""
-    problems = []
-    numeric = [c for c in projects.columns if _is_numeric(projects[c])]
-    for name in dict.fromkeys(names):
-        if name not in projects.columns:
-            problems.append(
-                f"criteria table: criterion {_show(name)} is not a column of the projects table; "
-                f"numeric columns available: {', '.join(map(str, numeric)) or 'none'}. Fix "
-                "the name or add the column to the projects table."
-            )
-            continue
-        column = projects[name]
-        if not _is_numeric(column):
-            examples = ", ".join(_show(v) for v in column.dropna().unique()[:3])
-            problems.append(
-                f"projects table: criterion column {_show(name)} is not numeric (dtype "
-                f"{column.dtype}, values such as {examples or 'none'}); convert it to numbers "
-                "(e.g. with pd.to_numeric) or choose another criterion."
-            )
-            continue
-        values = column.to_numpy(dtype="float64", na_value=np.nan)
-        missing = np.isnan(values)
-        if missing.any():
-            problems.append(
-                f"projects table: criterion column {_show(name)} has missing (NaN) scores for "
-                f"{describe_ids(projects.index[missing], limit=_SHOW)}; fill them in or "
-                "remove those projects (a policy for missing scores is planned)."
-            )
-        infinite = np.isinf(values)
-        if infinite.any():
-            problems.append(
-                f"projects table: criterion column {_show(name)} has infinite scores for "
-                f"{describe_ids(projects.index[infinite], limit=_SHOW)}; use finite numbers."
-            )
-    return problems
-
-
-def _is_numeric(column: pd.Series) -> bool:
-    """Tell whether a column holds numbers or booleans (a yes/no criterion counts as 1/0)."""
-    return pd.api.types.is_numeric_dtype(column.dtype)
-
-
-def _is_blank(value: Any) -> bool:
-    """Tell whether a direction cell is blank: None, NaN, NA or an empty string."""
-    if isinstance(value, str):
-        return not value.strip()
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def _show(value: Any) -> str:
-    """Quote a value for an error message: strings in quotes, numbers plain (``-2``, ``nan``)."""
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, str):
-        return repr(str(value))
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{float(value):g}"
-    return repr(value)
+    return _check(portfolio, projects, criteria, missing, weight_scale).table

@@ -13,8 +13,8 @@ import contextlib
 import io
 import math
 import os
-import sys
 import re
+import sys
 import tempfile
 import time
 import warnings
@@ -137,7 +137,8 @@ def _check_options(time_limit: Any, gap: Any, threads: Any) -> None:
             "e.g. gap=0.01 accepts a portfolio within 1% of the best bound."
         )
     if threads is not None and not (
-            isinstance(threads, Integral) and not isinstance(threads, bool) and threads >= 1):
+            isinstance(threads, Integral) and not isinstance(threads, bool)
+            and int(threads) >= 1):
         problems.append(f"threads must be a whole number >= 1, got {threads!r}.")
     if problems:
         raise InputError(problems)
