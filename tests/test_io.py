@@ -124,3 +124,20 @@ def test_empty_csv(tmp_path):
     (folder / "relations.csv").write_text("")
     with pytest.raises(InputError, match=r"file relations\.csv: is empty"):
         read_portfolio(folder)
+
+
+def test_read_gates_beside_the_portfolio(source, tmp_path):
+    from portfolio_opt.io import read_gates
+
+    assert read_gates(source) is None
+    gates = pd.DataFrame({"gate": ["fit"], "column": ["value"], "rule": [">="], "value": [2],
+                          "action": ["reject"]})
+    t = {**tables(), "gates": gates}
+    folder = write_folder(tmp_path / "with_gates", t)
+    book = write_workbook(tmp_path / "with_gates.xlsx", t)
+    for where in (folder, book):
+        got = read_gates(where)
+        assert got[["gate", "column", "rule", "action"]].values.tolist() == [
+            ["fit", "value", ">=", "reject"]]
+        assert float(got["value"].iloc[0]) == 2.0
+        read_portfolio(where)  # the gates table does not disturb the portfolio

@@ -4,7 +4,7 @@ Score project ideas, select the portfolio with an exact integer program, and
 see whether it is balanced.
 """
 
-from portfolio_opt import balance, datasets, plotting, weighting
+from portfolio_opt import balance, datasets, plotting, screening, sensitivity, weighting
 from portfolio_opt.ahp import (
     AHPHierarchy,
     AHPResult,
@@ -16,7 +16,7 @@ from portfolio_opt.ahp import (
 )
 from portfolio_opt.criteria import MissingPolicy, Normalisation, ValueFunction
 from portfolio_opt.exceptions import InfeasibleError, InputError, PortfolioError, SolverError
-from portfolio_opt.io import read_portfolio
+from portfolio_opt.io import read_gates, read_portfolio
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Budget, Portfolio, RelationKind
 from portfolio_opt.report import summary_text, write_review
@@ -28,7 +28,14 @@ from portfolio_opt.scoring import (
     ranking,
     score,
 )
+from portfolio_opt.screening import ScreeningResult, screen
 from portfolio_opt.selection import Selection, select
+from portfolio_opt.sensitivity import (
+    portfolio_sensitivity,
+    rank_reversal_check,
+    ranking_sensitivity,
+    weight_to_flip,
+)
 from portfolio_opt.solvers import Solver, Status
 from portfolio_opt.weighting import (
     WeightScale,
@@ -53,6 +60,7 @@ __all__ = [
     "Portfolio",
     "PortfolioError",
     "RelationKind",
+    "ScreeningResult",
     "Selection",
     "SelectionModel",
     "Solver",
@@ -72,14 +80,22 @@ __all__ = [
     "leaf_weights",
     "normalised",
     "plotting",
+    "portfolio_sensitivity",
     "rank_order_centroid",
+    "rank_reversal_check",
     "ranking",
+    "ranking_sensitivity",
+    "read_gates",
     "read_portfolio",
     "score",
+    "screen",
+    "screening",
     "select",
+    "sensitivity",
     "summary_text",
     "swing_weights",
     "verbal_scale",
+    "weight_to_flip",
     "weighting",
     "write_review",
 ]

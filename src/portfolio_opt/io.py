@@ -11,10 +11,12 @@ import pandas as pd
 from portfolio_opt.exceptions import InputError
 from portfolio_opt.portfolio import Portfolio
 
-__all__ = ["TABLES", "read_portfolio"]
+__all__ = ["TABLES", "read_gates", "read_portfolio"]
 
 #: The tables of a portfolio, in the order they are read; only ``projects`` is required.
 TABLES = ("projects", "demand", "capacity", "budget", "relations", "periods", "criteria")
+#: Tables of a review that are not part of the portfolio itself.
+REVIEW_TABLES = ("gates",)
 
 # Identifier-like columns are read as text so that "007" or "2027-Q1" survive.
 _TEXT_COLUMNS = ("project_id", "other_id", "competence", "period", "earliest_start",
@@ -55,26 +57,46 @@ def read_portfolio(path: str | Path) -> Portfolio:
     >>> read_portfolio(folder).projects["cost"].tolist()
     [2.0, 3.0]
     """
-    path = Path(path)
+    tables, where = _read_tables(Path(path))
+    return _build(tables, where)
+
+
+def read_gates(path: str | Path) -> pd.DataFrame | None:
+    """Read the screening gates (``gates.csv`` or sheet ``gates``) beside a portfolio.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The folder or ``.xlsx`` workbook given to :func:`read_portfolio`.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The gates table for :func:`portfolio_opt.screen`, or None when there is none.
+    """
+    tables, _ = _read_tables(Path(path))
+    gates = tables.get("gates")
+    return None if gates is None else _drop_blank(gates)
+
+
+def _read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     if path.is_dir():
-        tables, where = _read_folder(path)
-    elif path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_folder(path)
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
         if not path.exists():
             raise InputError(f"no such workbook: {path}. Check the path.")
-        tables, where = _read_workbook(path)
-    elif not path.exists():
+        return _read_workbook(path)
+    if not path.exists():
         raise InputError(f"no such folder or workbook: {path}. Pass a folder of CSV files or "
                          "an .xlsx workbook.")
-    else:
-        raise InputError(f"cannot read {path}: expected a folder of CSV files or an .xlsx "
-                         "workbook (one sheet per table).")
-    return _build(tables, where)
+    raise InputError(f"cannot read {path}: expected a folder of CSV files or an .xlsx "
+                     "workbook (one sheet per table).")
 
 
 def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
     tables: dict[str, pd.DataFrame] = {}
     where: dict[str, str] = {}
-    for name in TABLES:
+    for name in TABLES + REVIEW_TABLES:
         file = folder / f"{name}.csv"
         if not file.exists():
             continue
@@ -105,7 +127,7 @@ def _read_workbook(file: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]
         ) from None
     sheets = pd.read_excel(file, sheet_name=None, dtype={c: str for c in _TEXT_COLUMNS})
     lower = {s.strip().lower(): s for s in sheets}
-    tables = {name: sheets[lower[name]] for name in TABLES if name in lower}
+    tables = {name: sheets[lower[name]] for name in TABLES + REVIEW_TABLES if name in lower}
     where = {name: f"workbook {file.name}, sheet {lower[name]!r}" for name in tables}
     if "projects" not in tables:
         raise InputError(

@@ -1,0 +1,688 @@
+"""Weight sensitivity: how far a weight can move before the ranking or the portfolio changes.
+
+Scores are ``s = normalised @ leaf_weights`` (:mod:`portfolio_opt.scoring`). One weight at a
+time, ``w_c`` is set to ``t`` in [0, 1] and the others are rescaled proportionally,
+``w_j(t) = w_j (1 - t) / (1 - w_c)`` (equal shares of ``1 - t`` when ``w_c`` is 1), so every
+score is a straight line in ``t`` and every answer here is exact, made of crossing points:
+:func:`ranking_sensitivity` (top-k ranking unchanged), :func:`portfolio_sensitivity` (optimal
+portfolio unchanged, by re-solving at crossings of portfolio lines after Eisner & Severance,
+1976), :func:`weight_to_flip` (a named project in or out) and :func:`rank_reversal_check`.
+See ``docs/screening-and-sensitivity.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from portfolio_opt import scoring
+from portfolio_opt.exceptions import InputError, SolverError, describe_ids
+from portfolio_opt.portfolio import Portfolio
+
+if TYPE_CHECKING:
+    from portfolio_opt.scoring import Criteria
+
+__all__ = [
+    "RankReversal",
+    "portfolio_sensitivity",
+    "rank_reversal_check",
+    "ranking_sensitivity",
+    "weight_to_flip",
+    "weights_at",
+]
+
+_SELECT_OPTIONS = ("time_limit", "gap", "threads", "force_in", "force_out")
+_ROUND = 12  # scores equal to 12 decimals are ties (broken by project_id, as in ranking)
+_PARALLEL = 1e-12  # lines whose slopes differ by less never cross
+_MAX_STEPS = 500  # safety bound on the breakpoint search (never reached in practice)
+
+
+# --------------------------------------------------------------------------------------------
+# the score lines
+
+
+def _parts(portfolio: Portfolio, criteria: Criteria) -> tuple[pd.DataFrame, pd.Series]:
+    """Normalised matrix (projects x leaf criteria) and leaf weights summing to 1."""
+    matrix = scoring.normalised(portfolio, criteria)
+    weights = scoring.leaf_weights(portfolio, criteria).reindex(matrix.columns)
+    return matrix, weights.astype(float)
+
+
+@dataclass(frozen=True)
+class _Lines:
+    """``s_p(t) = intercept_p + slope_p * t`` for every project."""
+
+    slope: np.ndarray
+    intercept: np.ndarray
+
+    def value(self, chosen: np.ndarray, t: float) -> float:
+        return float(self.intercept[chosen].sum() + self.slope[chosen].sum() * t)
+
+
+def _lines(matrix: np.ndarray, weights: np.ndarray, j: int) -> _Lines:
+    others = np.delete(np.arange(len(weights)), j)
+    if len(others) == 0:
+        rest = matrix[:, j]
+    elif weights[j] < 1 - 1e-12:
+        rest = matrix[:, others] @ weights[others] / (1 - weights[j])
+    else:
+        rest = matrix[:, others].mean(axis=1)
+    return _Lines(slope=matrix[:, j] - rest, intercept=rest)
+
+
+def weights_at(weights: pd.Series, criterion: Any, t: float) -> pd.Series:
+    """Set one weight to ``t`` and rescale the others proportionally (sum 1).
+
+    Parameters
+    ----------
+    weights : pandas.Series
+        Leaf weights summing to 1, indexed by criterion.
+    criterion : label
+        The criterion whose weight is changed.
+    t : float
+        Its new weight, in [0, 1].
+
+    Returns
+    -------
+    pandas.Series
+        The weights after the change: ``t`` for ``criterion``, ``w_j (1 - t) / (1 - w_c)``
+        for the others (equal shares of ``1 - t`` when ``w_c`` is 1).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> weights_at(pd.Series({"a": 0.5, "b": 0.3, "c": 0.2}), "a", 0.75).round(6).tolist()
+    [0.75, 0.15, 0.1]
+    """
+    if criterion not in weights.index:
+        raise InputError(f"weights_at: criterion {criterion!r} is not among the criteria "
+                         f"{', '.join(map(str, weights.index))}.")
+    if not 0 <= t <= 1:
+        raise InputError(f"weights_at: the weight must lie in [0, 1], got {t!r}.")
+    w = weights.astype(float)
+    others = w.index != criterion
+    wc = float(w[criterion])
+    out = w.copy()
+    if others.any():
+        if wc < 1 - 1e-12:
+            out[others] = w[others] * (1 - t) / (1 - wc)
+        else:
+            out[others] = (1 - t) / others.sum()
+    out[criterion] = t if others.any() else 1.0
+    return out
+
+
+def _interval(d: np.ndarray, e: np.ndarray, w: float) -> tuple[float, int, float, int]:
+    """Interval of t where every ``d + e t >= 0``, containing ``w``; -1 = no binding pair."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = -d / e
+    lower = np.where(e > _PARALLEL, cross, -np.inf)
+    upper = np.where(e < -_PARALLEL, cross, np.inf)
+    low, i_low, high, i_high = 0.0, -1, 1.0, -1
+    if len(lower) and lower.max() > 0:
+        i_low = int(np.argmax(lower))
+        low = min(float(lower[i_low]), w)
+    if len(upper) and upper.min() < 1:
+        i_high = int(np.argmin(upper))
+        high = max(float(upper[i_high]), w)
+    return low, i_low, high, i_high
+
+
+# --------------------------------------------------------------------------------------------
+# ranking
+
+
+def ranking_sensitivity(portfolio: Portfolio, criteria: Criteria = None, *,
+                        top_k: int | None = None) -> pd.DataFrame:
+    """Interval of each criterion weight within which the top-k ranking stays the same.
+
+    The interval ``[low, high]`` of each leaf weight (the others rescaled proportionally) in
+    which the ``top_k`` best projects are the same, in the same order. Exact: its ends are
+    crossing points of two score lines (neighbours in the ranking, or the k-th project and one
+    outside the top k); at an end the two tie, beyond it they swap. Ties count as in
+    :func:`~portfolio_opt.scoring.ranking` (by ``project_id``), so a pair tied now gives an
+    interval ending at the current weight.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    criteria : DataFrame, Series, dict or None, default None
+        As for :func:`~portfolio_opt.scoring.score`.
+    top_k : int, optional
+        How many of the best projects must keep their order (default all; more than the number
+        of projects means all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per leaf criterion: ``criterion``, ``weight`` (current, leaf weights summing to
+        1), ``low``, ``high`` (the interval, within [0, 1]), ``low_up``, ``low_down`` (the
+        project that moves up and the one that moves down when the weight goes below ``low``;
+        missing when ``low`` is 0 and nothing changes down to 0), ``high_up``, ``high_down``
+        (the same above ``high``).
+
+    Raises
+    ------
+    InputError
+        Bad criteria (as for :func:`~portfolio_opt.scoring.score`) or ``top_k`` not a whole
+        number >= 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt import Portfolio
+    >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B"], "cost": [1.0, 1.0],
+    ...                              "fit": [1.0, 0.0], "return": [0.0, 1.0]}))
+    >>> table = ranking_sensitivity(pf, {"fit": 0.6, "return": 0.4})
+    >>> table[["criterion", "weight", "low", "high", "low_up", "low_down"]]
+      criterion  weight  low  high low_up low_down
+    0       fit     0.6  0.5   1.0      B        A
+    1    return     0.4  0.0   0.5    NaN      NaN
+    """
+    matrix, weights = _parts(portfolio, criteria)
+    ids = matrix.index
+    n = len(ids)
+    k = n if top_k is None else _check_top_k(top_k, n)
+    m = matrix.to_numpy(dtype=float)
+    w = weights.reindex(matrix.columns).to_numpy(dtype=float)
+    scores = m @ w
+    order = np.lexsort((ids.to_numpy(dtype=str), -np.round(scores, _ROUND)))
+    top, rest = order[:k], order[k:]
+    if k:
+        upper = np.concatenate([top[:-1], np.repeat(top[-1], len(rest))])
+        lower = np.concatenate([top[1:], rest])
+    else:
+        upper = lower = np.zeros(0, dtype=np.int64)
+    rows = []
+    for j, criterion in enumerate(matrix.columns):
+        lines = _lines(m, w, j)
+        d = lines.intercept[upper] - lines.intercept[lower]
+        e = lines.slope[upper] - lines.slope[lower]
+        low, i_low, high, i_high = _interval(d, e, float(w[j]))
+        rows.append({
+            "criterion": criterion, "weight": float(w[j]), "low": low, "high": high,
+            "low_up": ids[lower[i_low]] if i_low >= 0 else None,
+            "low_down": ids[upper[i_low]] if i_low >= 0 else None,
+            "high_up": ids[lower[i_high]] if i_high >= 0 else None,
+            "high_down": ids[upper[i_high]] if i_high >= 0 else None,
+        })
+    columns = ["criterion", "weight", "low", "high", "low_up", "low_down", "high_up",
+               "high_down"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _check_top_k(top_k: Any, n: int) -> int:
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
+        raise InputError(f"ranking_sensitivity: top_k must be a whole number >= 1 (or None "
+                         f"for the whole ranking), got {top_k!r}.")
+    return min(int(top_k), n)
+
+
+# --------------------------------------------------------------------------------------------
+# the optimal portfolio
+
+
+class _Solves:
+    """Solve the selection with the scores of one weight value; count and cache the solves."""
+
+    def __init__(self, portfolio: Portfolio, lines: _Lines, options: dict[str, Any]) -> None:
+        self.portfolio = portfolio
+        self.lines = lines
+        self.options = options
+        self.count = 0
+        self.exact = True
+        self._cache: dict[float, np.ndarray] = {}
+
+    def __call__(self, t: float) -> np.ndarray:
+        if t in self._cache:
+            return self._cache[t]
+        from portfolio_opt.selection import select
+        from portfolio_opt.solvers import Status
+
+        ids = self.portfolio.project_ids
+        value = pd.Series(self.lines.intercept + self.lines.slope * t, index=ids)
+        result = select(self.portfolio, value, **self.options)
+        self.count += 1
+        self.exact &= result.status is Status.OPTIMAL
+        chosen = result.selected.reindex(ids).to_numpy(dtype=bool)
+        self._cache[t] = chosen
+        return chosen
+
+
+def _tol(value: float) -> float:
+    return 1e-9 * max(1.0, abs(value))
+
+
+def _next_break(solve: _Solves, chosen: np.ndarray, t0: float,
+                end: float) -> tuple[float, np.ndarray | None]:
+    """From a portfolio optimal at ``t0``, find where it stops being optimal toward ``end``.
+
+    Returns the breakpoint and a portfolio optimal just beyond it, or ``(end, None)`` when
+    ``chosen`` stays optimal up to ``end``.
+    """
+    lines = solve.lines
+    if t0 == end:
+        return end, None
+    a0, b0 = lines.slope[chosen].sum(), lines.intercept[chosen].sum()
+    other = solve(end)
+    if lines.value(other, end) <= lines.value(chosen, end) + _tol(lines.value(chosen, end)):
+        return end, None
+    for _ in range(_MAX_STEPS):
+        a1, b1 = lines.slope[other].sum(), lines.intercept[other].sum()
+        if abs(a1 - a0) <= _PARALLEL:  # pragma: no cover - excluded by the invariant
+            return t0, other
+        t = float(np.clip((b0 - b1) / (a1 - a0), min(t0, end), max(t0, end)))
+        found = solve(t)
+        if lines.value(found, t) <= lines.value(chosen, t) + _tol(lines.value(chosen, t)):
+            return t, other
+        other = found
+    raise SolverError("weight sensitivity: the breakpoint search did not converge; please "
+                      "report this as a bug.")  # pragma: no cover
+
+
+def _select_options(budget: float | None, solver: Any, options: dict[str, Any],
+                    who: str) -> dict[str, Any]:
+    unknown = sorted(set(options) - set(_SELECT_OPTIONS))
+    if unknown:
+        raise InputError(f"{who}: unknown option(s) {', '.join(map(repr, unknown))}; valid: "
+                         f"budget, solver, {', '.join(_SELECT_OPTIONS)} (the value to maximise "
+                         "is the criteria score).")
+    return dict(options, budget=budget, solver=solver)
+
+
+def _ids_text(ids: pd.Index, mask: np.ndarray) -> str:
+    return ", ".join(map(str, ids[mask]))
+
+
+def portfolio_sensitivity(portfolio: Portfolio, criteria: Criteria = None, *,
+                          budget: float | None = None, solver: Any = None,
+                          **select_options: Any) -> pd.DataFrame:
+    """Interval of each criterion weight within which the optimal portfolio stays the same.
+
+    The portfolio :func:`~portfolio_opt.selection.select` picks at the current weights stays
+    optimal on an interval ``[low, high]`` of each leaf weight (others rescaled). The best
+    value is the maximum of one line per feasible portfolio, so the ends are crossings of two
+    portfolios' lines, found by re-solving: solve at 1 (or 0); while a better portfolio is
+    found, solve again where its line crosses the current one; a crossing where nothing better
+    is found is the end (exact up to the solver's tolerance) and the last better portfolio is
+    optimal just beyond it. Each end costs one solve plus one per better portfolio met
+    (usually 2-4). With tied optima the interval is that of the portfolio the solver returned.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    criteria : DataFrame, Series, dict or None, default None
+        As for :func:`~portfolio_opt.scoring.score`.
+    budget, solver : optional
+        As for :func:`~portfolio_opt.selection.select`.
+    **select_options
+        ``time_limit``, ``gap``, ``threads``, ``force_in``, ``force_out``, passed to every
+        solve. With a time limit or a gap the answers are no longer certified (see
+        ``exact``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per leaf criterion: ``criterion``, ``weight``, ``low``, ``high``, ``low_in``,
+        ``low_out`` (projects that enter / leave the portfolio when the weight goes below
+        ``low``, ``", "``-separated; empty when ``low`` is 0 and nothing changes),
+        ``high_in``, ``high_out`` (the same above ``high``), ``solves`` (selection solves
+        made for this criterion; one more is shared by all criteria) and ``exact`` (every
+        solve was proven optimal).
+
+    Raises
+    ------
+    InputError
+        Bad criteria or options.
+    InfeasibleError
+        When no portfolio satisfies the constraints.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt import Portfolio
+    >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B"], "cost": [1.0, 1.0],
+    ...                              "fit": [1.0, 0.0], "return": [0.0, 1.0]}), budget=1)
+    >>> table = portfolio_sensitivity(pf, {"fit": 0.6, "return": 0.4})
+    >>> table[["criterion", "low", "high", "low_in", "low_out", "high_in"]]
+      criterion  low  high low_in low_out high_in
+    0       fit  0.5   1.0      B       A
+    1    return  0.0   0.5                        B
+    """
+    options = _select_options(budget, solver, select_options, "portfolio_sensitivity")
+    ids = portfolio.project_ids
+    rows = []
+    for criterion, weight, solve, current in _by_criterion(portfolio, criteria, options):
+        row: dict[str, Any] = {"criterion": criterion, "weight": weight}
+        for side, end in (("low", 0.0), ("high", 1.0)):
+            t, beyond = _next_break(solve, current, weight, end)
+            other = current if beyond is None else beyond
+            row.update({side: t, f"{side}_in": _ids_text(ids, other & ~current),
+                        f"{side}_out": _ids_text(ids, current & ~other)})
+        rows.append(dict(row, solves=solve.count, exact=solve.exact))
+    columns = ["criterion", "weight", "low", "high", "low_in", "low_out", "high_in",
+               "high_out", "solves", "exact"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _by_criterion(portfolio: Portfolio, criteria: Criteria,
+                  options: dict[str, Any]) -> Iterator[tuple[Any, float, _Solves, np.ndarray]]:
+    """Yield each leaf criterion, its weight, its solver and the portfolio selected now."""
+    matrix, weights = _parts(portfolio, criteria)
+    m = matrix.to_numpy(dtype=float)
+    w = weights.to_numpy(dtype=float)
+    current: np.ndarray | None = None
+    for j, criterion in enumerate(matrix.columns):
+        solve = _Solves(portfolio, _lines(m, w, j), options)
+        if current is None:
+            current = solve(float(w[j]))
+            solve.count = 0  # the solve at the current weights is shared by all criteria
+        yield criterion, float(w[j]), solve, current
+
+
+def weight_to_flip(portfolio: Portfolio, project_id: Any, criteria: Criteria = None, *,
+                   budget: float | None = None, solver: Any = None,
+                   **select_options: Any) -> pd.DataFrame:
+    """Smallest change of one weight that moves a project into or out of the optimal portfolio.
+
+    The breakpoints of the optimal portfolio (see :func:`portfolio_sensitivity`) are walked
+    from the current weight toward 0 and toward 1 until the portfolio beyond one has the
+    project in when it is out now, or out when it is in now.
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    project_id : str
+        The project.
+    criteria : DataFrame, Series, dict or None, default None
+        As for :func:`~portfolio_opt.scoring.score`.
+    budget, solver, **select_options
+        As for :func:`portfolio_sensitivity`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per leaf criterion: ``criterion``, ``weight``, ``selected`` (whether the project
+        is in the portfolio at the current weights), ``flip_low`` (the project's status changes
+        when the weight goes below this; NaN when no weight down to 0 changes it),
+        ``flip_high`` (the same upward, up to 1), ``new_weight`` (the nearer of the two),
+        ``change`` (``new_weight - weight``, NaN when never), ``note`` (in words) and
+        ``solves``.
+
+    Raises
+    ------
+    InputError
+        An unknown project, bad criteria or options.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt import Portfolio
+    >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B"], "cost": [1.0, 1.0],
+    ...                              "fit": [1.0, 0.0], "return": [0.0, 1.0]}), budget=1)
+    >>> table = weight_to_flip(pf, "B", {"fit": 0.6, "return": 0.4})
+    >>> table[["criterion", "selected", "flip_low", "flip_high", "change"]]
+      criterion  selected  flip_low  flip_high  change
+    0       fit     False       0.5        NaN    -0.1
+    1    return     False       NaN        0.5     0.1
+    >>> table["note"].tolist()
+    ['enters when the weight falls below 0.5', 'enters when the weight rises above 0.5']
+    """
+    options = _select_options(budget, solver, select_options, "weight_to_flip")
+    ids = portfolio.project_ids
+    pid = str(project_id)
+    if pid not in ids:
+        raise InputError(f"weight_to_flip: project {pid!r} is not in the projects table "
+                         f"({describe_ids(ids)}). Fix the id.")
+    p = ids.get_loc(pid)
+    fixed = _fixed_reason(portfolio, pid, options)
+    rows = []
+    for criterion, weight, solve, current in _by_criterion(portfolio, criteria, options):
+        selected = bool(current[p])
+        flips = {"low": math.nan, "high": math.nan}
+        for side, end in (("low", 0.0), ("high", 1.0)):
+            chosen, t = current, weight
+            while fixed is None:
+                t, beyond = _next_break(solve, chosen, t, end)
+                if beyond is None or bool(beyond[p]) != selected:
+                    flips[side] = math.nan if beyond is None else t
+                    break
+                chosen = beyond
+        nearest = [t for t in flips.values() if not math.isnan(t)]
+        new = min(nearest, key=lambda t: abs(t - weight)) if nearest else math.nan
+        rows.append({"criterion": criterion, "weight": weight, "selected": selected,
+                     "flip_low": flips["low"], "flip_high": flips["high"], "new_weight": new,
+                     "change": new - weight, "note": _flip_note(selected, flips, fixed),
+                     "solves": solve.count})
+    columns = ["criterion", "weight", "selected", "flip_low", "flip_high", "new_weight",
+               "change", "note", "solves"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _fixed_reason(portfolio: Portfolio, pid: str, options: dict[str, Any]) -> str | None:
+    def named(ids: Iterable[Any] | None) -> bool:
+        return ids is not None and pid in (
+            {str(ids)} if isinstance(ids, str) else {str(i) for i in ids})
+
+    if bool(portfolio.projects.loc[pid, "mandatory"]):
+        return "mandatory: always selected"
+    return "forced in: always selected" if named(options.get("force_in")) else \
+        "forced out: never selected" if named(options.get("force_out")) else None
+
+
+def _flip_note(selected: bool, flips: dict[str, float], fixed: str | None) -> str:
+    if fixed is not None:
+        return fixed
+    verb = "leaves" if selected else "enters"
+    parts = []
+    if not math.isnan(flips["low"]):
+        parts.append(f"{verb} when the weight falls below {flips['low']:.4g}")
+    if not math.isnan(flips["high"]):
+        parts.append(f"{verb} when the weight rises above {flips['high']:.4g}")
+    if not parts:
+        state = "selected" if selected else "not selected"
+        return f"never: {state} for every weight in [0, 1]"
+    return "; ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# rank reversal
+
+
+@dataclass(frozen=True, repr=False)
+class RankReversal:
+    """The outcome of :func:`rank_reversal_check`.
+
+    Attributes
+    ----------
+    holds : bool
+        True when no dominated copy reversed the order of two original projects.
+    table : pandas.DataFrame
+        One row per project copied: ``dominated_by``, ``copy_id``, ``holds`` (no two original
+        projects swapped, strictly), ``reversal`` (the first swap in words, e.g. ``"P07 now
+        above P01"``), ``ties_changed`` (a tie broken or made: a shared rank changes, no
+        reversal), ``moved`` (original projects whose rank changed), ``range_extended``
+        (criteria whose range the copy extends; min-max rescales them for everyone).
+    """
+
+    holds: bool
+    table: pd.DataFrame
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+    def __repr__(self) -> str:
+        bad = int((~self.table["holds"]).sum())
+        return (f"RankReversal(holds={self.holds}, {bad} of {len(self.table)} dominated copies "
+                "changed the order)")
+
+
+def rank_reversal_check(portfolio: Portfolio, criteria: Criteria = None, *,
+                        dominated_by: Any = None, worse_by: float = 0.01) -> RankReversal:
+    """Check that adding a dominated project leaves the order of the others unchanged.
+
+    For each project in ``dominated_by`` a copy, worse on every criterion by ``worse_by`` times
+    the criterion's range (in its direction; a value >= 0 is at most halved, never made
+    negative), is added; the projects are scored again with the same criteria and the order
+    of the original projects compared. It reports what the scoring really does: min-max and
+    rank normalisation are relative to the candidates, so a copy that extends a range (min-max)
+    or adds a distinct value (rank) can swap two others; ratio to the best and value functions
+    are immune (no other score changes).
+
+    Parameters
+    ----------
+    portfolio : Portfolio
+    criteria : DataFrame, Series, dict or None, default None
+        As for :func:`~portfolio_opt.scoring.score`.
+    dominated_by : str or list of str, optional
+        The projects to copy, one at a time (default every project).
+    worse_by : float, default 0.01
+        How much worse the copy is on every criterion, as a share of the criterion's range
+        (of its largest absolute value, at least 1, when all projects score the same).
+
+    Returns
+    -------
+    RankReversal
+        Truthy when the order never changed.
+
+    Raises
+    ------
+    InputError
+        Bad criteria, unknown project ids, or ``worse_by`` not a positive number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt import Portfolio
+    >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [1.0] * 3,
+    ...                              "fit": [12.0, 4.0, 2.0], "return": [2.0, 11.0, 10.5]}))
+    >>> check = rank_reversal_check(pf, {"fit": 1, "return": 1}, worse_by=0.2)
+    >>> bool(check)
+    False
+    >>> check.table[["dominated_by", "holds", "reversal", "range_extended"]]
+      dominated_by  holds       reversal range_extended
+    0            A   True                        return
+    1            B   True
+    2            C  False  C now above A            fit
+    """
+    if isinstance(worse_by, bool) or not isinstance(worse_by, (int, float)) or \
+            not np.isfinite(worse_by) or worse_by <= 0:
+        raise InputError(f"rank_reversal_check: worse_by must be a number > 0 (a share of "
+                         f"each criterion's range), got {worse_by!r}.")
+    matrix, _ = _parts(portfolio, criteria)
+    if criteria is None:
+        criteria = portfolio.criteria
+    projects = portfolio.projects
+    ids = projects.index
+    chosen = _id_list(dominated_by, ids)
+    leaves = list(matrix.columns)
+    raw = projects[leaves].to_numpy(dtype=float, na_value=np.nan)
+    sign = _direction_signs(raw, matrix.to_numpy(dtype=float), leaves, criteria)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+        low, high = np.nanmin(raw, axis=0), np.nanmax(raw, axis=0)
+        scale = np.where(high > low, high - low, np.maximum(np.nanmax(np.abs(raw), axis=0), 1.0))
+    step = worse_by * np.nan_to_num(scale, nan=1.0)
+    columns = list(dict.fromkeys(["cost", *leaves]))
+    base = projects[columns].reset_index()
+    before = scoring.score(portfolio, criteria).reindex(ids).to_numpy(dtype=float)
+    order = np.lexsort((ids.to_numpy(dtype=str), -np.round(before, _ROUND)))
+    rows = []
+    for pid in chosen:
+        copy_id = _unique_id(f"{pid}~dominated", ids)
+        row = base.loc[base["project_id"] == pid].copy()
+        row["project_id"] = copy_id
+        worse = _worse(raw[ids.get_loc(pid)], sign, step)
+        row[leaves] = worse
+        extended = [c for c, x, lo, hi in zip(leaves, worse, low, high) if x < lo or x > hi]
+        bigger = Portfolio(pd.concat([base, row], ignore_index=True))
+        after = scoring.score(bigger, criteria).reindex(ids).to_numpy(dtype=float)
+        holds, ties, moved, first = _compare_orders(ids, order, before, after)
+        rows.append({"dominated_by": pid, "copy_id": copy_id, "holds": holds,
+                     "reversal": first, "ties_changed": ties, "moved": moved,
+                     "range_extended": "; ".join(extended)})
+    table = pd.DataFrame(rows, columns=["dominated_by", "copy_id", "holds", "reversal",
+                                        "ties_changed", "moved", "range_extended"])
+    return RankReversal(holds=bool(table["holds"].all()), table=table)
+
+
+def _worse(values: np.ndarray, sign: np.ndarray, step: np.ndarray) -> np.ndarray:
+    """Values worse by ``step`` in each criterion's direction; never below 0 from >= 0."""
+    worse = values - sign * step
+    crosses = (values >= 0) & (worse < 0)
+    return np.where(crosses, values / 2, worse)  # a missing value stays missing
+
+
+def _id_list(dominated_by: Any, ids: pd.Index) -> list[str]:
+    if dominated_by is None:
+        return [str(i) for i in ids]
+    wanted = [str(dominated_by)] if isinstance(dominated_by, str) else \
+        [str(i) for i in dominated_by]
+    unknown = [i for i in wanted if i not in ids]
+    if unknown:
+        raise InputError(f"rank_reversal_check: dominated_by names {describe_ids(unknown)}, "
+                         "which are not in the projects table. Fix the ids.")
+    return list(dict.fromkeys(wanted))
+
+
+def _unique_id(name: str, ids: pd.Index) -> str:
+    while name in ids:
+        name += "~"
+    return name
+
+
+def _direction_signs(raw: np.ndarray, normalised: np.ndarray, leaves: list[Any],
+                     criteria: Any) -> np.ndarray:
+    """+1 where more is better, -1 where less is better (read from the normalised matrix)."""
+    declared: dict[Any, str] = {}
+    if isinstance(criteria, pd.DataFrame) and "direction" in criteria.columns:
+        table = criteria.reset_index() if "criterion" not in criteria.columns else criteria
+        declared = {c: str(getattr(d, "value", d)).strip().lower()
+                    for c, d in zip(table["criterion"], table["direction"])}
+    signs = np.ones(len(leaves))
+    for j, leaf in enumerate(leaves):
+        seen = ~np.isnan(raw[:, j])
+        x, y = raw[seen, j], normalised[seen, j]
+        cov = float(np.mean((x - x.mean()) * (y - y.mean()))) if len(x) else 0.0
+        if cov < 0 or (cov == 0 and declared.get(leaf, "max").startswith("min")):
+            signs[j] = -1.0
+    return signs
+
+
+def _compare_orders(ids: pd.Index, order: np.ndarray, before: np.ndarray,
+                    after: np.ndarray) -> tuple[bool, bool, int, str]:
+    """Compare the scores of the original projects before and after adding the copy.
+
+    Returns whether no pair is strictly reversed, whether some tie was broken or made, how
+    many projects changed rank, and the first strict reversal in words.
+    """
+    b = np.round(before[order], _ROUND)
+    a = np.round(after[order], _ROUND)
+    ties_changed = bool(((np.diff(b) == 0) != (np.diff(a) == 0)).any())
+    rank_b = pd.Series(b).rank(method="min", ascending=False).to_numpy()
+    rank_a = pd.Series(a).rank(method="min", ascending=False).to_numpy()
+    moved = int((rank_b != rank_a).sum())
+    # walk the groups of equal 'before' scores, best first; a project strictly below an earlier
+    # group that now scores strictly above one of that group is a reversal
+    lowest, lowest_at = np.inf, -1
+    start = 0
+    while start < len(b):
+        stop = start + 1
+        while stop < len(b) and b[stop] == b[start]:
+            stop += 1
+        group = a[start:stop]
+        top = int(np.argmax(group))
+        if group[top] > lowest:
+            first = f"{ids[order[start + top]]} now above {ids[order[lowest_at]]}"
+            return False, ties_changed, moved, first
+        low = int(np.argmin(group))
+        if group[low] < lowest:
+            lowest, lowest_at = float(group[low]), start + low
+        start = stop
+    return True, ties_changed, moved, ""
