@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 
@@ -19,8 +20,51 @@ def review(tmp_path_factory):
 
 def test_review_writes_every_file(review):
     for name in ("ranking.csv", "selection.csv", "usage.csv", "report.html",
-                 "risk_return.png", "capacity.png", "category_mix.png"):
+                 "risk_return.png", "capacity.png", "category_mix.png", "screening.csv",
+                 "sensitivity_ranking.csv", "sensitivity_portfolio.csv"):
         assert (review / name).stat().st_size > 0, name
+
+
+def test_review_screens_the_sample_ideas(review):
+    """The sample's gates reject ideas before ranking; they never reach the selection."""
+    from portfolio_opt.datasets import load_sample_gates
+
+    gates = load_sample_gates()
+    projects = load_sample().projects
+    screening = pd.read_csv(review / "screening.csv", dtype={"project_id": str})
+    rejected = set(screening.loc[screening["action"] == "reject", "project_id"])
+    # recomputed here: strategic fit below 2 (unless mandatory) or no business case
+    fit = float(gates.set_index("column").loc["strategic_fit", "value"])
+    expected = set(projects.index[((projects["strategic_fit"] < fit)
+                                   | projects["business_case"].isna())
+                                  & ~projects["mandatory"]])
+    assert expected <= rejected
+    sel = pd.read_csv(review / "selection.csv", dtype={"project_id": str})
+    assert not rejected & set(sel["project_id"])
+    legal = set(projects.index[projects["legal_requirement"]])
+    assert legal <= set(sel.loc[sel["selected"], "project_id"])
+    html = (review / "report.html").read_text(encoding="utf-8")
+    assert "Idea screening" in html and "Weight sensitivity" in html
+
+
+def test_review_sensitivity_intervals_contain_the_weights(review):
+    weights = load_sample().criteria.set_index("criterion")["weight"]
+    weights = weights / weights.sum()
+    for name in ("ranking", "portfolio"):
+        table = pd.read_csv(review / f"sensitivity_{name}.csv").set_index("criterion")
+        assert set(table.index) == set(weights.index)
+        w = weights.reindex(table.index)
+        assert ((table["low"] <= w + 1e-12) & (w <= table["high"] + 1e-12)).all(), name
+
+
+def test_review_without_screening_or_sensitivity(tmp_path):
+    out = tmp_path / "r"
+    assert main(["review", "--sample", "--no-screening", "--no-sensitivity", "--out",
+                 str(out)]) == 0
+    assert not (out / "screening.csv").exists()
+    assert not (out / "sensitivity_ranking.csv").exists()
+    sel = pd.read_csv(out / "selection.csv")
+    assert len(sel) == len(load_sample())
 
 
 def test_review_selection_respects_budget_and_capacity(review):
@@ -53,8 +97,9 @@ def test_review_selection_respects_budget_and_capacity(review):
 
 
 def test_review_prints_summary(tmp_path, capsys):
-    assert main(["review", "--sample", "--out", str(tmp_path / "r")]) == 0
+    assert main(["review", "--sample", "--no-sensitivity", "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
+    assert re.search(r"Screening: \d+ ideas rejected", out)
     assert "optimal" in out.lower()
     assert "review written to" in out
 
@@ -96,5 +141,5 @@ def test_help_explains_every_option():
     out = subprocess.run([sys.executable, "-m", "portfolio_opt.cli", "review", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for option in ("--sample", "--out", "--value", "--budget", "--solver", "--time-limit",
-                   "--gap"):
+                   "--gap", "--no-screening", "--no-sensitivity"):
         assert option in out

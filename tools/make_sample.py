@@ -349,18 +349,48 @@ def build_criteria() -> pd.DataFrame:
     return pd.DataFrame(CRITERIA, columns=["criterion", "weight", "direction"])
 
 
+# Idea review: two ideas arrive without a business case (P58 requires P09, so the
+# screening shows its cascade); six carry a legal requirement, four of them the
+# mandatory regulatory projects.
+NO_BUSINESS_CASE = ("P09", "P35")
+LEGAL_REQUIREMENT = ("P12", "P16", "P19", "P20", "P24", "P33")
+GATES = [
+    ("strategic fit", "strategic_fit", ">=", "2", "reject", "strategic fit below 2"),
+    ("business case", "business_case", "present", "", "reject", "no business case"),
+    ("legal requirement", "legal_requirement", "true", "", "mandatory",
+     "legal or regulatory requirement"),
+    ("high risk", "risk", "<=", "4", "flag", "high risk (5 of 5)"),
+]
+
+
+def add_review_columns(projects: pd.DataFrame) -> pd.DataFrame:
+    """Add the idea-review columns ``business_case`` and ``legal_requirement``."""
+    ids = projects["project_id"]
+    case = ids.str.replace("P", "BC-2026-", regex=False)
+    return projects.assign(
+        business_case=case.where(~ids.isin(NO_BUSINESS_CASE), None),
+        legal_requirement=ids.isin(LEGAL_REQUIREMENT),
+    )
+
+
+def build_gates() -> pd.DataFrame:
+    """Return the must-pass gates of the sample's idea review."""
+    return pd.DataFrame(GATES, columns=["gate", "column", "rule", "value", "action", "reason"])
+
+
 def build(seed: int = SEED) -> dict[str, pd.DataFrame]:
-    """Build all six tables, deterministically from ``seed``."""
+    """Build all seven tables, deterministically from ``seed``."""
     rng = np.random.default_rng(seed)
     projects = build_projects(rng)
     demand = build_demand(projects, rng)
     return {
-        "projects": projects.drop(columns=["kind", "effort"]),
+        "projects": add_review_columns(projects.drop(columns=["kind", "effort"])),
         "demand": demand,
         "capacity": build_capacity(),
         "budget": build_budget(),
         "relations": build_relations(projects),
         "criteria": build_criteria(),
+        "gates": build_gates(),
     }
 
 

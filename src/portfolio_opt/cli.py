@@ -31,9 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     review = sub.add_parser(
         "review",
         help="run a whole portfolio review and write CSV tables, plots and an HTML report",
-        description="Score the project ideas, select the portfolio and write ranking.csv, "
-                    "selection.csv, usage.csv, spend.csv, the balance plots (PNG) and a "
-                    "self-contained report.html into the output folder.",
+        description="Screen the project ideas by the must-pass gates (when a gates table is "
+                    "given), score and rank them, select the portfolio, analyse how sensitive "
+                    "ranking and portfolio are to the criteria weights, and write "
+                    "ranking.csv, selection.csv, usage.csv, spend.csv, screening.csv, "
+                    "sensitivity_*.csv, the balance plots (PNG) and a self-contained "
+                    "report.html into the output folder.",
     )
     src = review.add_mutually_exclusive_group(required=True)
     src.add_argument("path", nargs="?", help="folder of CSV files or an .xlsx workbook with "
@@ -55,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--gap", type=float, default=None,
                         help="relative optimality gap at which to stop (default 0: prove "
                              "optimality)")
+    review.add_argument("--no-screening", action="store_true",
+                        help="ignore the gates table (gates.csv or sheet 'gates'); by default "
+                             "ideas are screened by it before they are ranked")
+    review.add_argument("--no-sensitivity", action="store_true",
+                        help="skip the weight-sensitivity analysis (it re-solves the selection "
+                             "a few times per criterion)")
     validate = sub.add_parser("validate", help="check a folder or workbook and print every "
                               "problem at once")
     validate.add_argument("path", help="folder of CSV files or an .xlsx workbook")
@@ -99,20 +108,39 @@ def _load(args: argparse.Namespace):  # noqa: ANN202 - returns a Portfolio
 
 
 def _review(args: argparse.Namespace) -> int:
+    from portfolio_opt.datasets import load_sample_gates
+    from portfolio_opt.io import read_gates
     from portfolio_opt.report import summary_text, write_review
     from portfolio_opt.scoring import ranking
+    from portfolio_opt.screening import screen
     from portfolio_opt.selection import select
+    from portfolio_opt.sensitivity import portfolio_sensitivity, ranking_sensitivity
     from portfolio_opt.solvers import Status
 
     portfolio = _load(args)
+    gates = load_sample_gates() if args.sample else read_gates(args.path)
+    screening = None
+    if gates is not None and not args.no_screening:
+        screening = screen(portfolio, gates)
+        portfolio = screening.portfolio
+        print(f"Screening: {len(screening.rejected)} ideas rejected, "
+              f"{len(screening.mandatory)} mandatory, {len(screening.flagged)} flagged")
     rank = None
     value = args.value
     if value is None and portfolio.criteria is not None:
         rank = ranking(portfolio)
         value = rank["score"]
-    selection = select(portfolio, value, budget=args.budget, solver=args.solver,
-                       time_limit=args.time_limit, gap=args.gap)
-    out = write_review(selection, args.out, ranking=rank)
+    options = dict(budget=args.budget, solver=args.solver, time_limit=args.time_limit,
+                   gap=args.gap)
+    selection = select(portfolio, value, **options)
+    sensitivity = None
+    if rank is not None and not args.no_sensitivity:
+        sensitivity = {
+            "ranking": ranking_sensitivity(portfolio, top_k=min(10, len(portfolio))),
+            "portfolio": portfolio_sensitivity(portfolio, **options),
+        }
+    out = write_review(selection, args.out, ranking=rank, screening=screening,
+                       sensitivity=sensitivity)
     print(summary_text(selection))
     print(f"review written to {out}")
     if selection.status is Status.NOT_SOLVED:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
 
+    from collections.abc import Mapping
+
+    from portfolio_opt.screening import ScreeningResult
     from portfolio_opt.selection import Selection
 
 __all__ = ["summary_text", "write_review"]
@@ -384,12 +387,52 @@ def _figure_html(name: str, png: bytes | None, caption: str) -> str:
             f"<figcaption>{html.escape(caption)} (also in {name}.png)</figcaption></figure>")
 
 
+_SENSITIVITY_TEXT = {
+    "ranking": "Each criterion's weight can move within [low, high] (the other weights keep "
+               "their proportions) before the order of the top-ranked projects changes; the "
+               "columns name the pair that swaps at each end.",
+    "portfolio": "Each criterion's weight can move within [low, high] before the optimal "
+                 "portfolio changes (found exactly by re-solving the selection); the columns "
+                 "name the projects that come in or go out at each end.",
+}
+
+
+def _screening_html(screening: ScreeningResult, max_rows: int | None) -> str:
+    summary = screening.summary
+    notable = summary[(summary["status"] != "kept") | (summary["flagged"].fillna("") != "")]
+    return (
+        f"<p>{len(screening.rejected)} of {len(summary)} ideas rejected, "
+        f"{len(screening.mandatory)} mandatory, {len(screening.flagged)} flagged.</p>"
+        + _html_table(screening.gates.reset_index(drop=True), None, "gates", "screening.csv")
+        + "<h3>Ideas rejected, made mandatory or flagged</h3>"
+        + _html_table(notable.reset_index(), max_rows, "projects", "screening.csv")
+    )
+
+
+def _sensitivity_html(sensitivity: Mapping[str, pd.DataFrame]) -> str:
+    parts = []
+    for name, table in sensitivity.items():
+        text = _SENSITIVITY_TEXT.get(name, "")
+        parts.append(f"<h3>{html.escape(name.capitalize())}</h3><p class=\"note\">"
+                     f"{html.escape(text)}</p>"
+                     + _html_table(table.reset_index(drop=True), None, "criteria",
+                                   f"sensitivity_{name}.csv"))
+    return "".join(parts)
+
+
 def _page(selection: Selection, ranking: pd.DataFrame, chosen: pd.DataFrame,
-          plots: dict[str, tuple[bytes | None, str]], max_rows: int | None) -> str:
+          plots: dict[str, tuple[bytes | None, str]], max_rows: int | None,
+          screening: ScreeningResult | None = None,
+          sensitivity: Mapping[str, pd.DataFrame] | None = None) -> str:
     ranking_class = ranking["selected"].map(lambda s: "selected" if s is True or s == 1 else "")
     sections = [
         "<h1>Portfolio review</h1>",
         f"<section><h2>Summary</h2>{_summary_html(selection)}</section>",
+    ]
+    if screening is not None:
+        sections.append("<section><h2>Idea screening</h2>"
+                        f"{_screening_html(screening, max_rows)}</section>")
+    sections += [
         "<section><h2>Ranking</h2>"
         + _html_table(ranking, max_rows, "projects", "ranking.csv", ranking_class)
         + "</section>",
@@ -402,6 +445,9 @@ def _page(selection: Selection, ranking: pd.DataFrame, chosen: pd.DataFrame,
         + "</section>",
         f'<section class="usage"><h2>Capacity use</h2>{_usage_html(selection)}</section>',
     ]
+    if sensitivity:
+        sections.append("<section><h2>Weight sensitivity</h2>"
+                        f"{_sensitivity_html(sensitivity)}</section>")
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
@@ -416,6 +462,8 @@ def write_review(
     out: str | os.PathLike[str],
     *,
     ranking: pd.DataFrame | None = None,
+    screening: ScreeningResult | None = None,
+    sensitivity: Mapping[str, pd.DataFrame] | None = None,
     max_rows: int | None = 500,
 ) -> pathlib.Path:
     """Write the portfolio review (CSV tables, PNG plots, HTML page) into a folder.
@@ -434,6 +482,8 @@ def write_review(
     - ``risk_return.png``, ``capacity.png``, ``category_mix.png``: the plots
       of :mod:`portfolio_opt.plotting` (a plot whose data is missing, e.g. no
       ``risk`` column, is left out and the page says why);
+    - ``screening.csv`` (one row per project and gate) when ``screening`` is
+      given, and ``sensitivity_<name>.csv`` for each ``sensitivity`` table;
     - ``report.html``: one self-contained page with all of the above (images
       embedded, no network, no JavaScript, printable).
 
@@ -448,6 +498,13 @@ def write_review(
         ``project_id`` column or index; ``rank`` (its order) and ``selected``
         columns are added when missing. Default: projects ranked by
         ``selection.value``, highest first (ties share the best rank).
+    screening : ScreeningResult, optional
+        The idea screening (:func:`~portfolio_opt.screening.screen`) that came
+        before the selection: its gates and the ideas rejected, made mandatory
+        or flagged are shown.
+    sensitivity : mapping of str to pandas.DataFrame, optional
+        Weight-sensitivity tables by name, e.g. ``{"ranking":
+        ranking_sensitivity(...), "portfolio": portfolio_sensitivity(...)}``.
     max_rows : int or None, default 500
         Longest table shown in the HTML page (the CSV files are complete);
         None shows everything.
@@ -493,6 +550,10 @@ def write_review(
     selection_table.to_csv(folder / "selection.csv", index=False)
     usage_table.to_csv(folder / "usage.csv", index=False)
     spend_table.to_csv(folder / "spend.csv", index=False)
+    if screening is not None:
+        screening.table.to_csv(folder / "screening.csv", index=False)
+    for name, table in (sensitivity or {}).items():
+        table.to_csv(folder / f"sensitivity_{name}.csv", index=False)
     for name, (png, _) in plots.items():
         target = folder / f"{name}.png"
         if png is None:
@@ -501,7 +562,7 @@ def write_review(
             target.write_bytes(png)
 
     chosen = selection_table[selection_table["selected"].astype(bool)].drop(columns="selected")
-    page = _page(selection, ranking_table, chosen, plots, max_rows)
+    page = _page(selection, ranking_table, chosen, plots, max_rows, screening, sensitivity)
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path

@@ -21,7 +21,7 @@ from portfolio_opt.exceptions import InputError
 if TYPE_CHECKING:  # pragma: no cover
     from portfolio_opt.portfolio import Portfolio
 
-__all__ = ["load_sample", "synthetic"]
+__all__ = ["load_sample", "load_sample_gates", "synthetic"]
 
 _SAMPLE_TABLES = ("projects", "demand", "capacity", "budget", "relations", "criteria")
 _CATEGORIES = np.array(["regulatory", "efficiency", "growth", "innovation", "maintenance"])
@@ -41,6 +41,29 @@ def _read_sample_table(name: str) -> pd.DataFrame:
     resource = files("portfolio_opt.datasets") / "sample" / f"{name}.csv"
     with resource.open("r", encoding="utf-8") as handle:
         return pd.read_csv(handle)
+
+
+def load_sample_gates() -> pd.DataFrame:
+    """Load the must-pass gates of the sample's idea review.
+
+    Four gates for :func:`portfolio_opt.screen`: strategic fit of at least 2
+    (else rejected), a business case present (else rejected), a legal
+    requirement makes a project mandatory, and a risk of 5 is flagged.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``gate, column, rule, value, action, reason``.
+
+    Examples
+    --------
+    >>> from portfolio_opt.datasets import load_sample, load_sample_gates
+    >>> from portfolio_opt import screen
+    >>> result = screen(load_sample(), load_sample_gates())
+    >>> sorted(result.rejected)
+    ['P09', 'P35', 'P46', 'P51', 'P58', 'P60']
+    """
+    return _read_sample_table("gates")
 
 
 def load_sample() -> Portfolio:
