@@ -19,6 +19,7 @@ from portfolio_opt.exceptions import InfeasibleError, InputError, PortfolioError
 from portfolio_opt.io import read_gates, read_portfolio
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Budget, Portfolio, RelationKind
+from portfolio_opt.rank_reversal import rank_reversal_check
 from portfolio_opt.report import summary_text, write_review
 from portfolio_opt.scoring import (
     Direction,
@@ -30,12 +31,7 @@ from portfolio_opt.scoring import (
 )
 from portfolio_opt.screening import ScreeningResult, screen
 from portfolio_opt.selection import Selection, select
-from portfolio_opt.sensitivity import (
-    portfolio_sensitivity,
-    rank_reversal_check,
-    ranking_sensitivity,
-    weight_to_flip,
-)
+from portfolio_opt.sensitivity import portfolio_sensitivity, ranking_sensitivity, weight_to_flip
 from portfolio_opt.solvers import Solver, Status
 from portfolio_opt.weighting import (
     WeightScale,

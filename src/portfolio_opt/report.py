@@ -28,11 +28,9 @@ from portfolio_opt.plotting import plot_capacity, plot_category_mix, plot_risk_r
 
 if TYPE_CHECKING:
     import os
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from matplotlib.axes import Axes
-
-    from collections.abc import Mapping
 
     from portfolio_opt.screening import ScreeningResult
     from portfolio_opt.selection import Selection
