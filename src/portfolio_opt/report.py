@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
     from matplotlib.axes import Axes
 
+    from portfolio_opt.explain import Explanation
     from portfolio_opt.screening import ScreeningResult
     from portfolio_opt.selection import Selection
 
@@ -418,10 +419,37 @@ def _sensitivity_html(sensitivity: Mapping[str, pd.DataFrame]) -> str:
     return "".join(parts)
 
 
+def _hiring_table(selection: Selection) -> pd.DataFrame | None:
+    hiring = getattr(selection, "hiring", None)
+    if hiring is None or hiring.empty:
+        return None
+    return hiring[hiring["hired"] > 0].reset_index(drop=True)
+
+
+def _explanation_html(explanation: Explanation, max_rows: int | None) -> str:
+    projects = explanation.projects.reset_index()
+    bottlenecks = explanation.bottlenecks
+    if "dual" in bottlenecks.columns:
+        bottlenecks = bottlenecks[bottlenecks["dual"].abs() > 1e-9]
+    return (
+        "<h3>Why each project is in or out</h3>"
+        + _html_table(projects, max_rows, "projects", "explanations.csv")
+        + "<h3>Bottlenecks</h3><p class=\"note\">Marginal value of one more unit of budget "
+        "or of a competence in a period, from the LP relaxation of the selection model "
+        "(a guide to where the constraints pinch, not an exact price for the integer "
+        "portfolio).</p>"
+        + (_html_table(bottlenecks.reset_index(drop=True), max_rows, "constraints",
+                       "bottlenecks.csv")
+           if len(bottlenecks) else "<p class=\"note\">No constraint has a positive "
+                                    "marginal value.</p>")
+    )
+
+
 def _page(selection: Selection, ranking: pd.DataFrame, chosen: pd.DataFrame,
           plots: dict[str, tuple[bytes | None, str]], max_rows: int | None,
           screening: ScreeningResult | None = None,
-          sensitivity: Mapping[str, pd.DataFrame] | None = None) -> str:
+          sensitivity: Mapping[str, pd.DataFrame] | None = None,
+          explanation: Explanation | None = None) -> str:
     ranking_class = ranking["selected"].map(lambda s: "selected" if s is True or s == 1 else "")
     sections = [
         "<h1>Portfolio review</h1>",
@@ -443,6 +471,16 @@ def _page(selection: Selection, ranking: pd.DataFrame, chosen: pd.DataFrame,
         + "</section>",
         f'<section class="usage"><h2>Capacity use</h2>{_usage_html(selection)}</section>',
     ]
+    hiring = _hiring_table(selection)
+    if hiring is not None:
+        sections.append("<section><h2>Hiring plan</h2><p class=\"note\">The least-cost "
+                        "flexible capacity (hire or contract) the selected portfolio needs; "
+                        "its cost counts in the budget.</p>"
+                        + (_html_table(hiring, max_rows, "rows", "hiring.csv") if len(hiring)
+                           else "<p class=\"note\">No hiring needed.</p>") + "</section>")
+    if explanation is not None:
+        sections.append("<section><h2>Explanations</h2>"
+                        f"{_explanation_html(explanation, max_rows)}</section>")
     if sensitivity:
         sections.append("<section><h2>Weight sensitivity</h2>"
                         f"{_sensitivity_html(sensitivity)}</section>")
@@ -462,6 +500,7 @@ def write_review(
     ranking: pd.DataFrame | None = None,
     screening: ScreeningResult | None = None,
     sensitivity: Mapping[str, pd.DataFrame] | None = None,
+    explanation: Explanation | None = None,
     max_rows: int | None = 500,
 ) -> pathlib.Path:
     """Write the portfolio review (CSV tables, PNG plots, HTML page) into a folder.
@@ -482,6 +521,8 @@ def write_review(
       ``risk`` column, is left out and the page says why);
     - ``screening.csv`` (one row per project and gate) when ``screening`` is
       given, and ``sensitivity_<name>.csv`` for each ``sensitivity`` table;
+    - ``hiring.csv`` when the portfolio has flexible capacity (the hiring plan);
+    - ``explanations.csv`` and ``bottlenecks.csv`` when ``explanation`` is given;
     - ``report.html``: one self-contained page with all of the above (images
       embedded, no network, no JavaScript, printable).
 
@@ -503,6 +544,9 @@ def write_review(
     sensitivity : mapping of str to pandas.DataFrame, optional
         Weight-sensitivity tables by name, e.g. ``{"ranking":
         ranking_sensitivity(...), "portfolio": portfolio_sensitivity(...)}``.
+    explanation : Explanation, optional
+        :meth:`Selection.explain` of the selection: why each project is in or
+        out, and the bottlenecks.
     max_rows : int or None, default 500
         Longest table shown in the HTML page (the CSV files are complete);
         None shows everything.
@@ -552,6 +596,12 @@ def write_review(
         screening.table.to_csv(folder / "screening.csv", index=False)
     for name, table in (sensitivity or {}).items():
         table.to_csv(folder / f"sensitivity_{name}.csv", index=False)
+    hiring = _hiring_table(selection)
+    if hiring is not None:
+        selection.hiring.to_csv(folder / "hiring.csv", index=False)
+    if explanation is not None:
+        explanation.projects.reset_index().to_csv(folder / "explanations.csv", index=False)
+        explanation.bottlenecks.to_csv(folder / "bottlenecks.csv", index=False)
     for name, (png, _) in plots.items():
         target = folder / f"{name}.png"
         if png is None:
@@ -560,7 +610,8 @@ def write_review(
             target.write_bytes(png)
 
     chosen = selection_table[selection_table["selected"].astype(bool)].drop(columns="selected")
-    page = _page(selection, ranking_table, chosen, plots, max_rows, screening, sensitivity)
+    page = _page(selection, ranking_table, chosen, plots, max_rows, screening, sensitivity,
+                 explanation)
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path
