@@ -1,8 +1,11 @@
 """Shared fixtures and hypothesis strategies of the selection tests.
 
 - ``solvers``: every solver available here ("cbc" always, "highs" when highspy runs).
-- ``portfolio_cases()``: random small portfolios (<= 12 projects) with the options of a
-  ``select`` call, for comparison with the brute force of ``tests/checker.py``.
+- ``portfolio_cases()``: random small portfolios with the options of a ``select`` call, for
+  comparison with the brute force of ``tests/checker.py`` (over every subset and every choice
+  of starts). ``features`` picks what they may contain: start windows, finish-to-start lags,
+  synergy, groups, buckets, a risk bound, flexible capacity (hiring) and substitution.
+- ``small()``, ``line()``: small portfolios written out by hand.
 - ``DATA``: the directory of the OR-Library files (see ``tests/data/README.md``).
 """
 
@@ -29,6 +32,9 @@ PERIODS = ["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]
 # a space and a hyphen: constraint names must survive PuLP's renaming
 COMPETENCES = ["development", "change management", "data-science"]
 KINDS = ["requires", "excludes", "together"]
+ALL = frozenset({"windows", "lags", "synergy", "groups", "buckets", "risk", "flex",
+                 "substitution"})
+CATEGORIES = ["run", "grow", "change"]
 
 
 @pytest.fixture(params=SOLVERS, scope="session")
@@ -60,7 +66,38 @@ class Case:
     @property
     def check_options(self) -> dict[str, Any]:
         """The options the checker and the brute force understand."""
-        return {k: self.options.get(k) for k in ("budget", "force_in", "force_out")}
+        keys = ("budget", "force_in", "force_out", "schedule", "buckets", "max_average_risk")
+        out = {k: self.options.get(k) for k in keys}
+        out["schedule"] = self.options.get("schedule", True)
+        return out
+
+
+def small(mandatory=(False, False, False), budget=None, relations=None, capacity=5.0,
+          **columns) -> Portfolio:
+    """Three projects A, B, C over three quarters; one competence, development.
+
+    A: cost 4, 1 quarter, window Q1..Q3; B: cost 3, 2 quarters, Q1..Q2; C: cost 3, Q3 only.
+    """
+    projects = pd.DataFrame({
+        "project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0], "duration": [1, 2, 1],
+        "earliest_start": ["2027-Q1", "2027-Q1", "2027-Q3"], "mandatory": list(mandatory),
+        "value": [5.0, 3.0, 3.0], **columns})
+    demand = pd.DataFrame({"project_id": ["A", "B", "C"], "competence": "development",
+                           "amount": [3.0, 2.0, 1.0]})
+    cap = pd.DataFrame({"competence": "development", "period": PERIODS[:3], "amount": capacity})
+    return Portfolio(projects, demand, cap, budget=budget, relations=relations)
+
+
+def line(ids, cost, value, duration=None, earliest=None, latest=None, periods=PERIODS,
+         demand=None, capacity=None, **kw) -> Portfolio:
+    """A small portfolio written out in full (one competence 'dev' unless given)."""
+    n = len(ids)
+    projects = pd.DataFrame({"project_id": ids, "cost": cost, "value": value,
+                             "duration": duration or [1] * n,
+                             "earliest_start": earliest or [periods[0]] * n,
+                             "latest_start": latest or [None] * n,
+                             **kw.pop("columns", {})})
+    return Portfolio(projects, demand, capacity, periods=periods, **kw)
 
 
 def _ids_subset(draw, ids: list[str], max_size: int) -> list[str]:
@@ -68,27 +105,33 @@ def _ids_subset(draw, ids: list[str], max_size: int) -> list[str]:
 
 
 @st.composite
-def portfolio_cases(draw, max_projects: int = 12, unique_values: bool = False,
-                    options: bool = True) -> Case:
+def portfolio_cases(draw, max_projects: int = 6, unique_values: bool = False,
+                    options: bool = True, features: frozenset[str] = ALL,
+                    max_periods: int = 4) -> Case:
     """A random small portfolio and select options.
 
     Costs, demands, capacities and budgets are whole numbers and durations at most 4, so
-    every resource use is a multiple of 1/12: a subset is either clearly feasible or
-    clearly not (no solver tolerance question). With ``unique_values`` the values are
-    distinct powers of two, so that every subset has a different total and the optimum is
-    unique.
+    every resource use is a multiple of 1/12: a plan is either clearly feasible or clearly
+    not (no solver tolerance question); efficiencies are 1/2 or 1. With ``unique_values``
+    the values are distinct powers of two (and there is no synergy), so that every subset
+    has a different total and the optimal set of projects is unique.
     """
     n = draw(st.integers(1, max_projects))
-    n_periods = draw(st.integers(1, 4))
+    n_periods = draw(st.integers(1, max_periods))
     periods = PERIODS[:n_periods]
     comps = COMPETENCES[:draw(st.integers(1, 3))]
     ids = [f"P{i:02d}" for i in range(n)]
+    # substitution needs one small linear program per plan in the brute force: fewer plans
+    sub = "substitution" in features and len(comps) > 1 and draw(st.integers(0, 2)) == 0
+    if sub:
+        n = min(n, 4)
+        ids = ids[:n]
 
     duration = [draw(st.integers(1, n_periods)) for _ in ids]
     es = [draw(st.integers(0, n_periods - d)) for d in duration]
-    window = draw(st.booleans())
-    latest = [periods[draw(st.integers(e, n_periods - d))] if window and draw(st.booleans())
-              else None for e, d in zip(es, duration)]
+    window = "windows" in features and draw(st.booleans())
+    latest = [periods[draw(st.integers(e, min(e + 2, n_periods - d)))]
+              if window and draw(st.booleans()) else periods[e] for e, d in zip(es, duration)]
     cost = [draw(st.integers(0, 20)) for _ in ids]
     if unique_values:
         value = (2.0 ** np.array(draw(st.permutations(range(n))))).tolist()
@@ -102,6 +145,8 @@ def portfolio_cases(draw, max_projects: int = 12, unique_values: bool = False,
         "earliest_start": [periods[e] for e in es], "latest_start": latest,
         "mandatory": mandatory, "value": value,
         "score": [draw(st.integers(0, 9)) for _ in ids],
+        "category": [draw(st.sampled_from(CATEGORIES)) for _ in ids],
+        "risk": [draw(st.integers(1, 5)) for _ in ids],
     })
 
     rows = []
@@ -120,6 +165,9 @@ def portfolio_cases(draw, max_projects: int = 12, unique_values: bool = False,
     capacity = pd.DataFrame(
         [(c, p, draw(st.integers(0, 25))) for c in comps for p in periods],
         columns=["competence", "period", "amount"])
+    if "flex" in features and draw(st.booleans()):
+        capacity["flex_amount"] = [draw(st.sampled_from([0, 0, 2, 5])) for _ in capacity.index]
+        capacity["flex_cost"] = [draw(st.integers(0, 3)) for _ in capacity.index]
 
     total_cost = int(sum(cost))
     budget_kind = draw(st.sampled_from(["none", "total", "per_period", "both"]))
@@ -140,9 +188,42 @@ def portfolio_cases(draw, max_projects: int = 12, unique_values: bool = False,
                               min_size=1, max_size=3))
         relations = pd.DataFrame([(k, ids[a], ids[b]) for k, a, b in pairs],
                                  columns=["kind", "project_id", "other_id"])
+        if "lags" in features and draw(st.booleans()):
+            relations["lag"] = [draw(st.sampled_from([np.nan, 0, 1])) if k == "requires"
+                                else np.nan for k in relations["kind"]]
+    if n >= 2 and "synergy" in features and not unique_values and draw(st.booleans()):
+        a, b = draw(st.lists(st.integers(0, n - 1), min_size=2, max_size=2, unique=True))
+        syn = pd.DataFrame({"kind": ["synergy"], "project_id": [ids[a]], "other_id": [ids[b]],
+                            "value": [float(draw(st.integers(-20, 20)))]})
+        relations = syn if relations is None else pd.concat([relations, syn],
+                                                            ignore_index=True)
 
-    tables = {"projects": projects, "demand": demand, "capacity": capacity, "budget": budget,
-              "relations": relations, "periods": periods}
+    tables: dict[str, Any] = {"projects": projects, "demand": demand, "capacity": capacity,
+                              "budget": budget, "relations": relations, "periods": periods}
+    if "groups" in features and draw(st.booleans()):
+        members = _ids_subset(draw, ids, n) or ids[:1]
+        tables["groups"] = pd.DataFrame({"group": "digital", "project_id": members})
+        lo = draw(st.sampled_from([np.nan, 1]))
+        hi = draw(st.sampled_from([np.nan, 1, 2])) if np.isnan(lo) else draw(
+            st.sampled_from([np.nan, 2]))
+        if np.isnan(lo) and np.isnan(hi):
+            hi = 1
+        tables["group_limits"] = pd.DataFrame({"group": ["digital"], "min": [lo], "max": [hi]})
+    if "buckets" in features and draw(st.booleans()):
+        cat = draw(st.sampled_from(sorted(set(projects["category"]))))
+        tables["buckets"] = pd.DataFrame({
+            "column": ["category"], "value": [cat],
+            "measure": [draw(st.sampled_from(["cost", "count", "score"]))],
+            "min": [draw(st.sampled_from([np.nan, 0.25]))],
+            "max": [draw(st.sampled_from([np.nan, 0.5, 0.75]))]}).dropna(axis=1, how="all")
+        if not {"min", "max"} & set(tables["buckets"].columns):
+            tables["buckets"]["max"] = 0.5
+    if sub:
+        tables["substitution"] = pd.DataFrame({
+            "competence": [comps[0]], "covers": [comps[1]],
+            "efficiency": [draw(st.sampled_from([0.5, 1.0]))],
+            "max_amount": [draw(st.sampled_from([np.nan, 2.0]))]})
+
     opts: dict[str, Any] = {}
     if options:
         how = draw(st.sampled_from(["default", "column", "series"]))
@@ -159,4 +240,8 @@ def portfolio_cases(draw, max_projects: int = 12, unique_values: bool = False,
             opts["force_out"] = _ids_subset(draw, ids, 2)
         if draw(st.integers(0, 3)) == 0:
             opts["budget"] = float(draw(st.integers(0, total_cost + 1)))
+        if window and draw(st.integers(0, 3)) == 0:
+            opts["schedule"] = False
+        if "risk" in features and draw(st.integers(0, 3)) == 0:
+            opts["max_average_risk"] = float(draw(st.sampled_from([2, 2.5, 3, 4])))
     return Case(tables, opts)

@@ -21,7 +21,8 @@ def review(tmp_path_factory):
 def test_review_writes_every_file(review):
     for name in ("ranking.csv", "selection.csv", "usage.csv", "report.html",
                  "risk_return.png", "capacity.png", "category_mix.png", "screening.csv",
-                 "sensitivity_ranking.csv", "sensitivity_portfolio.csv"):
+                 "sensitivity_ranking.csv", "sensitivity_portfolio.csv", "explanations.csv",
+                 "bottlenecks.csv", "hiring.csv"):
         assert (review / name).stat().st_size > 0, name
 
 
@@ -45,6 +46,20 @@ def test_review_screens_the_sample_ideas(review):
     assert legal <= set(sel.loc[sel["selected"], "project_id"])
     html = (review / "report.html").read_text(encoding="utf-8")
     assert "Idea screening" in html and "Weight sensitivity" in html
+    assert "Explanations" in html and "Bottlenecks" in html and "Hiring plan" in html
+
+
+def test_review_hiring_plan_within_flexible_capacity(review):
+    """Hiring stays within flex_amount and costs flex_cost per unit (recomputed here)."""
+    cap = load_sample().capacity.set_index(["competence", "period"])
+    hiring = pd.read_csv(review / "hiring.csv").set_index(["competence", "period"])
+    flex = cap.reindex(hiring.index)
+    assert (hiring["hired"] <= flex["flex_amount"] + 1e-9).all()
+    assert (hiring["cost"] - hiring["hired"] * flex["flex_cost"]).abs().max() < 1e-6
+    # and the explanations cover every candidate that survived the screening
+    expl = pd.read_csv(review / "explanations.csv", dtype={"project_id": str})
+    sel = pd.read_csv(review / "selection.csv", dtype={"project_id": str})
+    assert set(expl["project_id"]) == set(sel["project_id"])
 
 
 def test_review_sensitivity_intervals_contain_the_weights(review):
@@ -85,6 +100,8 @@ def test_review_selection_respects_budget_and_capacity(review):
     used = d.assign(period=[periods[p] for p in pos]).groupby(["competence", "period"])[
         "amount"].sum()
     cap = pf.capacity.set_index(["competence", "period"])["amount"]
+    hired = pd.read_csv(review / "hiring.csv").set_index(["competence", "period"])["hired"]
+    cap = cap.add(hired, fill_value=0.0)  # contractors hired for the selection
     assert (used <= cap.reindex(used.index) + 1e-9).all()
     # per-period budget: cost spread evenly over the duration
     per = pf.budget.per_period
@@ -93,6 +110,8 @@ def test_review_selection_respects_budget_and_capacity(review):
         for pid, s in start.items():
             dur = projects.loc[pid, "duration"]
             spend[s:s + dur] += projects.loc[pid, "cost"] / dur
+        hiring = pd.read_csv(review / "hiring.csv").groupby("period")["cost"].sum()
+        spend += hiring.reindex(periods, fill_value=0.0).to_numpy()  # contractors' cost
         assert (spend <= per.to_numpy() + 1e-6).all()
 
 
@@ -141,5 +160,5 @@ def test_help_explains_every_option():
     out = subprocess.run([sys.executable, "-m", "portfolio_opt.cli", "review", "--help"],
                          capture_output=True, text=True, check=True).stdout
     for option in ("--sample", "--out", "--value", "--budget", "--solver", "--time-limit",
-                   "--gap", "--no-screening", "--no-sensitivity"):
+                   "--gap", "--no-screening", "--no-sensitivity", "--no-explain"):
         assert option in out

@@ -62,7 +62,8 @@ def test_read_round_trip(source):
     assert pf.projects["mandatory"].tolist() == [True, False, False]
     d = pf.demand.set_index(["project_id", "offset"])["amount"]
     assert d.to_dict() == {("007", 0): 1.0, ("P02", 1): 2.0}
-    assert pf.relations.values.tolist() == [["requires", "P03", "007"]]
+    assert pf.relations[["kind", "project_id", "other_id"]].values.tolist() == [
+        ["requires", "P03", "007"]]
 
 
 def test_wide_capacity_in_csv(tmp_path):

@@ -322,3 +322,193 @@ def test_criteria_checked_on_construction():
     table = pd.DataFrame({"criterion": ["risk"], "weight": [1], "direction": ["lower"]})
     with pytest.raises(InputError, match=r"unknown direction 'lower'"):
         make(projects=p, criteria=table)
+
+
+# ---------------------------------------------------------------- optional tables (issue 4)
+def test_relations_lag_and_synergy_value():
+    rel = pd.DataFrame({"kind": ["requires", "synergy", "excludes"],
+                        "project_id": ["P02", "P01", "P01"], "other_id": ["P01", "P03", "P02"],
+                        "lag": [2, None, None], "value": [None, -3.5, None]})
+    got = make(relations=rel).relations
+    assert list(got.columns) == ["kind", "project_id", "other_id", "lag", "value"]
+    assert got["lag"].tolist()[0] == 2.0 and np.isnan(got["lag"].tolist()[1])
+    assert got["value"].tolist()[1] == -3.5
+    plain = make(relations=relations("requires", "P01", "P02")).relations
+    assert plain["lag"].isna().all() and plain["value"].isna().all()
+
+
+@pytest.mark.parametrize("rows, message", [
+    ({"kind": ["requires"], "lag": [1.5]}, r"relations table, column 'lag': P01 \(1 project\) "
+     r"have lags that are not whole numbers of periods \(1\.5\)\. The lag counts periods between "
+     r"the other project's finish and this project's start\."),
+    ({"kind": ["excludes"], "lag": [1]}, r"relations table, column 'lag': P01 \(1 project\) have "
+     r"a lag on a relation of kind 'excludes'; a lag applies only to requires \(project_id "
+     r"starts after other_id finishes\)\. Remove it\."),
+    ({"kind": ["synergy"], "value": [None]}, r"relations table, column 'value': synergy rows "
+     r"for P01 \(1 project\) have no finite value\. Give the extra value earned when both "
+     r"projects are selected \(negative for a penalty\)\."),
+    ({"kind": ["synergy"]}, r"relations table: synergy rows need a 'value' column \(the extra "
+     r"value earned when both projects are selected; negative for a penalty\)\. Add the column\."),
+    ({"kind": ["together"], "value": [2.0]}, r"relations table, column 'value': P01 \(1 project\) "
+     r"have a value on a relation of kind 'together'; only synergy rows take a value\. Remove "
+     r"it\."),
+    ({"kind": ["synergy", "synergy"], "value": [1.0, 2.0], "project_id": ["P01", "P02"],
+      "other_id": ["P02", "P01"]}, r"relations table: several synergy rows for the pair\(s\) "
+     r"'P01-P02'\. Keep one row per pair, with the total value\."),
+])
+def test_relation_extras_errors(rows, message):
+    base = {"project_id": ["P01"], "other_id": ["P02"]}
+    with pytest.raises(InputError, match=message):
+        make(relations=pd.DataFrame({**base, **rows}))
+
+
+def test_flexible_capacity_columns():
+    cap = capacity().assign(flex_amount=[1.0] + [None] * 7, flex_cost=[10.0] + [None] * 7)
+    got = make(capacity=cap).capacity
+    assert list(got.columns) == ["competence", "period", "amount", "flex_amount", "flex_cost"]
+    assert got["flex_amount"].tolist() == [1.0] + [0.0] * 7
+    assert got["flex_cost"].tolist() == [10.0] + [0.0] * 7
+    assert make().capacity["flex_amount"].eq(0).all()
+    with pytest.raises(InputError, match=r"capacity table, column 'flex_amount': 'dev in "
+                       r"2027-Q1' have a negative or infinite flex_amount \(-1\)\. Use a finite "
+                       r"number >= 0\."):
+        make(capacity=capacity().assign(flex_amount=[-1.0] + [0.0] * 7))
+    with pytest.raises(InputError, match=r"capacity table, column 'flex_cost': 'dev in 2027-Q2' "
+                       r"may hire \(flex_amount > 0\) but have no flex_cost\. Give the cost per "
+                       r"unit hired \(0 if free\)\."):
+        make(capacity=capacity().assign(flex_amount=[0.0, 2.0] + [0.0] * 6))
+    with pytest.raises(InputError, match=r"capacity table, column 'flex_cost': dev in 2027-Q1 "
+                       r"\(1 row\) have values that are not numbers \('lots'\)\. Enter plain "
+                       r"numbers\."):
+        make(capacity=capacity().assign(flex_cost=["lots"] + [0.0] * 7))
+
+
+def test_groups_and_limits():
+    groups = pd.DataFrame({"group": ["core", "core", " core", "pilot"],
+                           "project_id": ["P01", "P02", "P02", "P03"]})
+    limits = pd.DataFrame({"group": ["core", "pilot"], "min": [1, None], "max": [2, 1]})
+    pf = make(groups=groups, group_limits=limits)
+    assert pf.groups.values.tolist() == [["core", "P01"], ["core", "P02"], ["pilot", "P03"]]
+    assert pf.group_limits.to_dict("list") == {"group": ["core", "pilot"], "min": [1.0, np.nan],
+                                               "max": [2.0, 1.0]} or (
+        pf.group_limits["min"].tolist()[0] == 1.0 and np.isnan(pf.group_limits["min"][1]))
+    assert make().groups.empty and make().group_limits.empty
+
+
+@pytest.mark.parametrize("groups, limits, message", [
+    ({"group": ["g"], "project_id": ["P99"]}, None, r"groups table, column 'project_id': P99 "
+     r"\(1 project\) are not in the projects table\. Fix the ids or remove those rows\."),
+    ({"group": [None], "project_id": ["P01"]}, None, r"groups table, column 'group': P01 "
+     r"\(1 project\) have no group name\. Name the group of every row\."),
+    ({"group": ["g"], "project_id": ["P01"]}, {"group": ["h"], "max": [1]}, r"group_limits "
+     r"table, column 'group': groups 'h' have no members in the groups table\."),
+    ({"group": ["g"], "project_id": ["P01"]}, {"group": ["g"], "max": [1.5]}, r"group_limits "
+     r"table, column 'max': groups 'g' have a limit that is not a whole number >= 0 \(1\.5\)\."),
+    ({"group": ["g"], "project_id": ["P01"]}, {"group": ["g"], "min": [2], "max": [1]},
+     r"group_limits table: groups 'g' have min above max\. Swap them\."),
+    ({"group": ["g"], "project_id": ["P01"]}, {"group": ["g"], "min": [None]},
+     r"group_limits table: groups 'g' give neither min nor max\."),
+    ({"group": ["g"], "project_id": ["P01"]}, {"group": ["g", "g"], "max": [1, 2]},
+     r"group_limits table: several rows for groups 'g'\. Keep one row per group\."),
+    ({"group": ["g"], "project_id": ["P01"]}, {"group": ["g"]}, r"group_limits table: needs a "
+     r"'min' or a 'max' column \(or both\)"),
+])
+def test_group_errors(groups, limits, message):
+    with pytest.raises(InputError, match=message):
+        make(groups=pd.DataFrame(groups),
+             group_limits=None if limits is None else pd.DataFrame(limits))
+
+
+def test_buckets():
+    p = projects(category=["run", "Grow", "run"], fte=[1.0, 2.0, 3.0])
+    b = pd.DataFrame({"column": ["category", "category"], "value": ["grow", "run"],
+                      "measure": ["fte", None], "min": [0.1, None], "max": [None, 0.6]})
+    got = make(projects=p, buckets=b).buckets
+    assert got["measure"].tolist() == ["fte", "cost"]
+    assert list(got.columns) == ["column", "value", "measure", "min", "max"]
+    assert make().buckets.empty
+
+
+@pytest.mark.parametrize("bucket, message", [
+    ({"column": ["colour"], "value": ["red"], "max": [0.5]}, r"buckets table, column 'column': "
+     r"'colour' are not columns of the projects table \(columns: .*\)\. Name the projects "
+     r"column that defines the bucket, e\.g\. category\."),
+    ({"column": ["category"], "value": ["regulatry"], "max": [0.5]}, r"buckets table: no project "
+     r"has 'category=regulatry'\. Fix the value \(compared as text, ignoring case\) or remove "
+     r"the row\."),
+    ({"column": ["category"], "value": ["run"], "measure": ["npv"], "max": [0.5]},
+     r"buckets table, column 'measure': 'npv' is not cost, count or a numeric column of the "
+     r"projects table"),
+    ({"column": ["category"], "value": ["run"], "measure": ["fte"], "max": [0.5]},
+     r"buckets table, column 'measure': the projects column 'fte' is missing or negative for "
+     r"P02 \(1 project\); a share needs amounts >= 0 for every project\."),
+    ({"column": ["category"], "value": ["run"], "max": [1.5]}, r"buckets table, column 'max': "
+     r"'category=run' have a share outside 0\.\.1 \(1\.5\)\. Give a share of the selected "
+     r"total, e\.g\. 0\.25\."),
+    ({"column": ["category"], "value": ["run"], "min": [0.6], "max": [0.5]}, r"buckets table: "
+     r"'category=run' have min above max\. Swap them\."),
+    ({"column": ["category"], "value": ["run"], "min": [None]}, r"buckets table: "
+     r"'category=run' give neither min nor max\."),
+    ({"column": ["category"] * 2, "value": ["run"] * 2, "max": [0.5, 0.6]}, r"buckets table: "
+     r"several rows for 'category=run' with the same measure\. Keep one row each\."),
+    ({"column": ["category"], "value": [None], "max": [0.5]}, r"buckets table, column 'value': "
+     r"rows 0 have no value\."),
+    ({"column": ["category"], "value": ["run"]}, r"buckets table: needs a 'min' or a 'max' "
+     r"column \(or both\)"),
+])
+def test_bucket_errors(bucket, message):
+    p = projects(category=["run", "grow", "run"], fte=[1.0, -2.0, 3.0])
+    with pytest.raises(InputError, match=message):
+        make(projects=p, buckets=pd.DataFrame(bucket))
+
+
+def test_substitution():
+    sub = pd.DataFrame({"competence": ["dev"], "covers": ["architecture"], "efficiency": [0.5]})
+    got = make(substitution=sub).substitution
+    assert list(got.columns) == ["competence", "covers", "efficiency", "max_amount"]
+    assert got["efficiency"].tolist() == [0.5] and got["max_amount"].isna().all()
+    assert make().substitution.empty
+
+
+@pytest.mark.parametrize("sub, message", [
+    ({"competence": ["ux"], "covers": ["dev"], "efficiency": [0.5]}, r"substitution table, "
+     r"column 'competence': ux \(1 competence\) have no rows in the capacity table\."),
+    ({"competence": ["dev"], "covers": ["dev"], "efficiency": [0.5]}, r"substitution table: "
+     r"'dev' cover themselves\. A substitution needs two different competences\."),
+    ({"competence": ["dev"], "covers": ["architecture"], "efficiency": [1.5]}, r"substitution "
+     r"table, column 'efficiency': 'dev covers architecture' have an efficiency outside \(0, "
+     r"1\] \(1\.5\)\. One unit of the competence covers 'efficiency' units of the covered one, "
+     r"e\.g\. 0\.8\."),
+    ({"competence": ["dev"], "covers": ["architecture"], "efficiency": [0.5],
+      "max_amount": [-1.0]}, r"substitution table, column 'max_amount': 'dev covers "
+     r"architecture' have a limit that is not a finite number >= 0 \(-1\)\."),
+    ({"competence": ["dev", "dev"], "covers": ["architecture"] * 2, "efficiency": [0.5, 0.6]},
+     r"substitution table: several rows for 'dev covers architecture'\. Keep one row per pair\."),
+    ({"competence": ["dev"], "covers": ["architecture"]}, r"substitution table: missing "
+     r"required column\(s\) 'efficiency'"),
+])
+def test_substitution_errors(sub, message):
+    with pytest.raises(InputError, match=message):
+        make(substitution=pd.DataFrame(sub))
+
+
+def test_replace_keeps_the_optional_tables():
+    groups = pd.DataFrame({"group": ["g"], "project_id": ["P01"]})
+    sub = pd.DataFrame({"competence": ["dev"], "covers": ["architecture"], "efficiency": [0.5]})
+    pf = make(groups=groups, group_limits=pd.DataFrame({"group": ["g"], "max": [1]}),
+              substitution=sub)
+    again = pf.replace(budget=10.0)
+    pd.testing.assert_frame_equal(again.groups, pf.groups)
+    pd.testing.assert_frame_equal(again.group_limits, pf.group_limits)
+    pd.testing.assert_frame_equal(again.substitution, pf.substitution)
+    pd.testing.assert_frame_equal(again.relations, pf.relations)
+
+
+def test_the_same_relation_twice_is_one_relation():
+    """requires A, B given twice: one relation with the longest lag; exact duplicates dropped."""
+    rel = pd.DataFrame({"kind": ["requires", "requires", "excludes", "excludes"],
+                        "project_id": ["P01"] * 4, "other_id": ["P02"] * 4,
+                        "lag": [None, 1, None, None]})
+    got = make(relations=rel).relations
+    assert got[["kind", "lag"]].values.tolist()[0] == ["requires", 1.0]
+    assert got["kind"].tolist() == ["requires", "excludes"]

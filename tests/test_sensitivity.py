@@ -234,7 +234,8 @@ class Envelope:
             ok &= subsets @ projects["cost"].to_numpy() <= pf.budget.total + 1e-9
         ok &= subsets[:, projects["mandatory"].to_numpy()].all(axis=1)
         pos = {p: i for i, p in enumerate(projects.index)}
-        for kind, a, b in pf.relations.itertuples(index=False):
+        for kind, a, b in pf.relations[["kind", "project_id", "other_id"]].itertuples(
+                index=False):
             if kind == "requires":
                 ok &= ~subsets[:, pos[a]] | subsets[:, pos[b]]
         self.subsets = subsets[ok]

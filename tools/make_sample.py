@@ -217,14 +217,20 @@ CATEGORY = {
 # Capacity in FTE per competence (2027); see build_capacity for the changes over time.
 CAPACITY_BASE = {
     "project_management": 7.0,
-    "architecture": 5.5,
+    "architecture": 5.5 ,
     "development": 16.5,
-    "test": 7.5,
-    "data": 5.0,
-    "ux": 4.0,
-    "change_management": 5.0,
+    "test": 7.5 ,
+    "data": 5.0 ,
+    "ux": 4.0 ,
+    "change_management": 5.0 ,
     "infrastructure": 6.5,
 }
+# A project may start at most this many quarters after its earliest start (planning
+# windows of half a year), unless the idea names an earlier latest start.
+START_WINDOW = 1
+# Flexible capacity the PMO may buy: contractors per quarter (FTE) and cost per FTE-quarter
+# (kEUR), counted in the budget. Reported by the library as a hiring plan.
+FLEX = {"development": (2.0, 45.0), "test": (1.0, 35.0), "data": (1.0, 20.0), "ux": (0.5, 40.0)}
 # Total budget 2027-2029 and the annual budgets (split evenly over the quarters), kEUR.
 BUDGET_TOTAL = 11_000.0
 BUDGET_PER_YEAR = {2027: 5_600.0, 2028: 6_000.0, 2029: 6_000.0}
@@ -326,8 +332,10 @@ def build_capacity() -> pd.DataFrame:
                 amount *= 0.85  # summer holidays
             if period.endswith("Q4") and competence in ("test", "change_management"):
                 amount *= 0.9  # year-end freeze support and holidays
-            rows.append((competence, period, round(amount * 2) / 2))
-    return pd.DataFrame(rows, columns=["competence", "period", "amount"])
+            flex_amount, flex_cost = FLEX.get(competence, (0.0, 0.0))
+            rows.append((competence, period, round(amount * 2) / 2, flex_amount, flex_cost))
+    return pd.DataFrame(rows, columns=["competence", "period", "amount", "flex_amount",
+                                       "flex_cost"])
 
 
 def build_budget() -> pd.DataFrame:
@@ -363,6 +371,16 @@ GATES = [
 ]
 
 
+def limit_windows(projects: pd.DataFrame) -> pd.DataFrame:
+    """Close each start window START_WINDOW quarters after the earliest start."""
+    first = projects["earliest_start"].map(PERIODS.index)
+    last = len(PERIODS) - projects["duration"]
+    given = projects["latest_start"].map(lambda v: PERIODS.index(v) if isinstance(v, str)
+                                         else len(PERIODS))
+    latest = np.minimum(np.minimum(first + START_WINDOW, last), given)
+    return projects.assign(latest_start=[PERIODS[int(i)] for i in latest])
+
+
 def add_review_columns(projects: pd.DataFrame) -> pd.DataFrame:
     """Add the idea-review columns ``business_case`` and ``legal_requirement``."""
     ids = projects["project_id"]
@@ -384,7 +402,7 @@ def build(seed: int = SEED) -> dict[str, pd.DataFrame]:
     projects = build_projects(rng)
     demand = build_demand(projects, rng)
     return {
-        "projects": add_review_columns(projects.drop(columns=["kind", "effort"])),
+        "projects": add_review_columns(limit_windows(projects.drop(columns=["kind", "effort"]))),
         "demand": demand,
         "capacity": build_capacity(),
         "budget": build_budget(),
@@ -560,7 +578,7 @@ def report(tables: dict[str, pd.DataFrame]) -> bool:
         binds = [c for c in binding.index if gains[c] > 1e-6]
         print("competences that bind (near 100% and +1 FTE improves the optimum): "
               + ", ".join(binds))
-        if not flexible:  # the library's select starts every project at its earliest start
+        if flexible:  # the library's select chooses the start inside the window
             ok &= (status == "Optimal" and cost >= 0.97 * budget["total"] and gain > 1e-6
                    and len(binds) >= 3)
     return ok

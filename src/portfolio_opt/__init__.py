@@ -15,7 +15,9 @@ from portfolio_opt.ahp import (
     verbal_scale,
 )
 from portfolio_opt.criteria import MissingPolicy, Normalisation, ValueFunction
+from portfolio_opt.diagnose import Diagnosis, diagnose
 from portfolio_opt.exceptions import InfeasibleError, InputError, PortfolioError, SolverError
+from portfolio_opt.explain import Explanation, explain
 from portfolio_opt.io import read_gates, read_portfolio
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Budget, Portfolio, RelationKind
@@ -47,7 +49,9 @@ __all__ = [
     "AHPHierarchy",
     "AHPResult",
     "Budget",
+    "Diagnosis",
     "Direction",
+    "Explanation",
     "GroupAHPResult",
     "InfeasibleError",
     "InputError",
@@ -70,7 +74,9 @@ __all__ = [
     "balance",
     "criteria_summary",
     "datasets",
+    "diagnose",
     "direct_points",
+    "explain",
     "group_ahp",
     "hierarchy_weights",
     "leaf_weights",

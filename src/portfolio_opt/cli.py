@@ -61,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--no-screening", action="store_true",
                         help="ignore the gates table (gates.csv or sheet 'gates'); by default "
                              "ideas are screened by it before they are ranked")
+    review.add_argument("--no-explain", action="store_true",
+                        help="skip the explanations (why each project is in or out) and the "
+                             "bottleneck table (an LP relaxation)")
     review.add_argument("--no-sensitivity", action="store_true",
                         help="skip the weight-sensitivity analysis (it re-solves the selection "
                              "a few times per criterion)")
@@ -139,8 +142,9 @@ def _review(args: argparse.Namespace) -> int:
             "ranking": ranking_sensitivity(portfolio, top_k=min(10, len(portfolio))),
             "portfolio": portfolio_sensitivity(portfolio, **options),
         }
+    explanation = None if args.no_explain else selection.explain()
     out = write_review(selection, args.out, ranking=rank, screening=screening,
-                       sensitivity=sensitivity)
+                       sensitivity=sensitivity, explanation=explanation)
     print(summary_text(selection))
     print(f"review written to {out}")
     if selection.status is Status.NOT_SOLVED:

@@ -7,6 +7,7 @@ keeps working for callers who do not know this library.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 __all__ = ["InfeasibleError", "InputError", "PortfolioError", "SolverError", "describe_ids"]
 
@@ -50,12 +51,21 @@ class InfeasibleError(PortfolioError, ValueError):
     ----------
     reasons : tuple of str
         The conflicts found, in the analyst's words.
+    conflicts : pandas.DataFrame or None
+        A minimal set of conflicting constraint groups, in words (from
+        :func:`portfolio_opt.diagnose.diagnose`); None when not diagnosed.
+    relaxation : pandas.DataFrame or None
+        How much extra budget or capacity, in which periods, would make a
+        plan possible; None when not diagnosed.
     """
 
-    def __init__(self, reasons: str | Sequence[str]) -> None:
+    def __init__(self, reasons: str | Sequence[str], *, conflicts: Any = None,
+                 relaxation: Any = None) -> None:
         if isinstance(reasons, str):
             reasons = [reasons]
         self.reasons = tuple(reasons)
+        self.conflicts = conflicts
+        self.relaxation = relaxation
         message = "No portfolio satisfies every constraint:\n" + "\n".join(
             f"  - {r}" for r in self.reasons
         )

@@ -1,10 +1,12 @@
 """The selection model: an integer program built in bulk with PuLP.
 
-One binary variable per project and start period ("option"); in this version
-each project has one option, its earliest start. Every constraint is one
-affine expression built from arrays grouped with pandas/numpy, and is named
-after its data (``capacity[development,2027-Q3]``) so that slacks, duals and
-explanations map back to what the analyst typed.
+One binary variable per project and start period in its window (an
+"option"), one per project with several starts saying whether it is selected,
+plus continuous variables for hiring, cover flows between competences and
+synergy indicators. Every constraint is one affine expression
+built from arrays grouped with pandas/numpy (:mod:`portfolio_opt.constraints`)
+and is named after its data (``capacity[development,2027-Q3]``) so that
+slacks, duals, conflicts and explanations map back to what the analyst typed.
 """
 
 from __future__ import annotations
@@ -17,31 +19,17 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from portfolio_opt import constraints as fam
+from portfolio_opt.constraints import Layout, Rows, safe_names
 from portfolio_opt.exceptions import InfeasibleError, InputError, describe_ids
-from portfolio_opt.portfolio import Portfolio, RelationKind
+from portfolio_opt.portfolio import Portfolio
+from portfolio_opt.portfolio_checks import _Problems
+from portfolio_opt.portfolio_rules import bucket_measure, bucket_members, check_buckets
 
 if TYPE_CHECKING:
     from portfolio_opt.selection import Selection
 
 __all__ = ["SelectionModel"]
-
-_TRANS = str.maketrans("-+[] ->/", "________")
-
-
-def _unique_names(names: Iterable[str]) -> list[str]:
-    """PuLP-safe constraint/variable names, kept unique after PuLP's renaming."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        clean = name.translate(_TRANS)
-        k = seen.get(clean, 0)
-        seen[clean] = k + 1
-        out.append(clean if k == 0 else f"{clean}#{k}")
-    return out
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.6g}"
 
 
 class SelectionModel:
@@ -59,11 +47,54 @@ class SelectionModel:
     force_in, force_out : iterable of project ids, optional
         Projects that must be in / out of the portfolio (mandatory projects
         are always in).
+    schedule : bool, default True
+        Choose each selected project's start inside its window
+        ``earliest_start .. latest_start``; False starts every project at its
+        earliest start.
+    buckets : pandas.DataFrame, optional
+        Strategic buckets ``column, value, measure, min, max``; replaces the
+        portfolio's buckets (pass an empty table for none).
+    max_average_risk : float, optional
+        Upper bound on the cost-weighted average ``risk`` of the selection.
+
+    Attributes
+    ----------
+    problem_ : pulp.LpProblem
+        The problem last built by :meth:`build`.
+    options_ : pandas.DataFrame
+        One row per option: ``project_id, start`` (period position) and
+        ``variable`` (its PuLP name).
+    variables_ : numpy.ndarray
+        The option variables, aligned with ``options_``.
+    selected_variables_ : pandas.Series
+        By ``project_id``: the variable ``X_j`` saying whether the project is
+        selected (its only option when it has one start).
+    columns_ : pandas.DataFrame
+        The continuous variables: ``kind`` (``hire``, ``cover``, ``synergy``),
+        their keys and ``variable``.
+    constraints_ : pandas.DataFrame
+        One row per constraint: ``name`` (PuLP), ``label`` (readable),
+        ``group``, ``sense``, ``rhs`` and the keys it is about (competence,
+        period, project_id, other_id, ...; None where they do not apply).
 
     Notes
     -----
     Parameters are stored as given; the model is built by :meth:`build` and
     solved by :meth:`solve`, which may be called again after a change.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt import Portfolio, SelectionModel
+    >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B"], "cost": [2.0, 3.0],
+    ...                              "value": [1.0, 2.0], "duration": [1, 1]}),
+    ...                budget=4, periods=["Q1", "Q2"])
+    >>> model = SelectionModel(pf)
+    >>> _ = model.build()
+    >>> model.options_[["project_id", "start"]].values.tolist()
+    [['A', 0], ['A', 1], ['B', 0], ['B', 1]]
+    >>> model.constraints_["label"].tolist()
+    ['budget', 'one_start[A]', 'one_start[B]']
     """
 
     def __init__(
@@ -74,12 +105,24 @@ class SelectionModel:
         budget: float | None = None,
         force_in: Iterable[Any] | None = None,
         force_out: Iterable[Any] | None = None,
+        schedule: bool = True,
+        buckets: pd.DataFrame | None = None,
+        max_average_risk: float | None = None,
     ) -> None:
         self.portfolio = portfolio
         self.value = value
         self.budget = budget
         self.force_in = force_in
         self.force_out = force_out
+        self.schedule = schedule
+        self.buckets = buckets
+        self.max_average_risk = max_average_risk
+
+    def get_params(self) -> dict[str, Any]:
+        """Return the parameters, as given (``SelectionModel(**params)`` rebuilds the model)."""
+        return {k: getattr(self, k) for k in ("portfolio", "value", "budget", "force_in",
+                                              "force_out", "schedule", "buckets",
+                                              "max_average_risk")}
 
     def solve(self, solver: Any = None, *, time_limit: float | None = None,
               gap: float | None = None, threads: int | None = None) -> Selection:
@@ -182,37 +225,83 @@ class SelectionModel:
             raise InputError(f"select: budget must be a finite number >= 0, got {b!r}.")
         return float(b)
 
+    def bucket_table(self) -> pd.DataFrame:
+        """Return the buckets applied: the ``buckets`` option (checked), else the portfolio's."""
+        if self.buckets is None:
+            return self.portfolio._buckets
+        problems = _Problems()
+        table = check_buckets(self.buckets, self.portfolio._projects, problems)
+        problems.raise_if_any("select")
+        return table
+
+    def risk_limit(self) -> float | None:
+        """Return the bound on the cost-weighted average risk (checked), or None."""
+        r = self.max_average_risk
+        if r is None:
+            return None
+        if isinstance(r, bool) or not isinstance(r, Real) or not np.isfinite(r):
+            raise InputError(f"select: max_average_risk must be a finite number, got {r!r}.")
+        projects = self.portfolio._projects
+        if "risk" not in projects.columns:
+            raise InputError("select: max_average_risk needs a 'risk' column in the projects "
+                             "table. Add each project's risk score.")
+        risk = projects["risk"].to_numpy(dtype=float)
+        bad = ~np.isfinite(risk) & (projects["cost"].to_numpy() > 0)
+        if bad.any():
+            raise InputError(
+                f"projects table, column 'risk': {describe_ids(projects.index[bad])} have no "
+                "risk score; max_average_risk needs the risk of every project that costs "
+                "something. Fill them in."
+            )
+        return float(r)
+
+    def _schedule(self) -> bool:
+        if not isinstance(self.schedule, (bool, np.bool_)):
+            raise InputError(f"select: schedule must be True (choose the starts) or False "
+                             f"(earliest starts), got {self.schedule!r}.")
+        return bool(self.schedule)
+
     # ----------------------------------------------------------------- tables
+    def windows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the first and last start (positions) each project may take."""
+        pf = self.portfolio
+        es = pf.period_position(pf._projects["earliest_start"])
+        ls = pf.period_position(pf._projects["latest_start"]) if self._schedule() else es
+        return es, ls
+
     def options(self) -> pd.DataFrame:
         """One row per decision variable: ``project_id, start`` (period position)."""
-        projects = self.portfolio._projects
-        start = self.portfolio.period_position(projects["earliest_start"])
-        return pd.DataFrame({"project_id": projects.index.to_numpy(), "start": start})
+        es, ls = self.windows()
+        which, start = fam.ranges(es, ls - es + 1)
+        return pd.DataFrame({"project_id": self.portfolio._projects.index.to_numpy()[which],
+                             "start": start})
+
+    def layout(self) -> Layout:
+        """Where each project's options and selection sit among the model's columns."""
+        return Layout.from_windows(*self.windows())
 
     def bounds(self) -> tuple[pd.Index, pd.Index]:
-        """Projects that must be in and must be out, after checking the options."""
+        """Projects that must be in (mandatory or forced in) and must be out."""
+        must_in = self._mandatory().append(self._ids(self.force_in, "force_in")).unique()
+        return must_in, self._ids(self.force_out, "force_out")
+
+    def _mandatory(self) -> pd.Index:
         projects = self.portfolio._projects
-        must_in = projects.index[projects["mandatory"].to_numpy()].append(
-            self._ids(self.force_in, "force_in")).unique()
-        must_out = self._ids(self.force_out, "force_out")
-        return must_in, must_out
+        return projects.index[projects["mandatory"].to_numpy()]
 
     def _period_terms(self, options: pd.DataFrame) -> pd.DataFrame:
         """Cost per period of each option: ``option, period, coef``."""
         projects = self.portfolio._projects
-        dur = projects["duration"].to_numpy()[
-            projects.index.get_indexer(options["project_id"])]
-        cost = projects["cost"].to_numpy()[projects.index.get_indexer(options["project_id"])]
-        opt = np.repeat(np.arange(len(options)), dur)
-        first = np.repeat(np.cumsum(dur) - dur, dur)
-        period = np.repeat(options["start"].to_numpy(), dur) + np.arange(dur.sum()) - first
-        return pd.DataFrame({"option": opt, "period": period,
-                             "coef": np.repeat(cost / dur, dur)})
+        pos = projects.index.get_indexer(options["project_id"])
+        dur = projects["duration"].to_numpy()[pos]
+        cost = projects["cost"].to_numpy()[pos]
+        opt, period = fam.ranges(options["start"].to_numpy(), dur)
+        return pd.DataFrame({"option": opt, "period": period, "coef": (cost / dur)[opt]})
 
     def _capacity_terms(self, options: pd.DataFrame) -> pd.DataFrame:
         """Demand of each option: ``option, competence, period, coef``."""
         demand = self.portfolio._demand
-        opts = options.assign(option=np.arange(len(options)))
+        opts = options[["project_id", "start"]].assign(option=np.arange(len(options)))
         terms = demand.merge(opts, on="project_id", how="inner")
         return pd.DataFrame({
             "option": terms["option"].to_numpy(),
@@ -221,6 +310,26 @@ class SelectionModel:
             "coef": terms["amount"].to_numpy(),
         })
 
+    def _hires(self) -> pd.DataFrame:
+        """Competence-periods where units may be hired: keys, ``flex_amount``, ``flex_cost``."""
+        cap = self.portfolio._capacity
+        hires = cap.loc[cap["flex_amount"] > 0].reset_index(drop=True)
+        return hires.assign(t=self.portfolio.period_position(hires["period"]))
+
+    def _flows(self) -> pd.DataFrame:
+        """One cover flow per substitution pair and period."""
+        sub = self.portfolio._substitution
+        periods = self.portfolio.periods
+        which, t = fam.ranges(np.zeros(len(sub), dtype=np.int64),
+                              np.full(len(sub), len(periods)))
+        flows = sub.iloc[which].reset_index(drop=True)
+        return flows.assign(t=t, period=periods[t].to_numpy())
+
+    def _synergy_pairs(self) -> pd.DataFrame:
+        rel = self.portfolio._relations
+        syn = rel.loc[rel["kind"] == "synergy", ["project_id", "other_id", "value"]]
+        return syn.reset_index(drop=True)
+
     # ---------------------------------------------------------------- presolve
     def check_feasibility(self) -> None:
         """Check, before solving, that the projects that must be in can be.
@@ -228,182 +337,263 @@ class SelectionModel:
         Raises
         ------
         InfeasibleError
-            In the analyst's words, e.g. "mandatory projects P03, P11 need 7.5
+            In the analyst's words, e.g. "required projects P03, P11 need 7.5
             architecture in 2027-Q2; capacity is 5".
         """
-        pf = self.portfolio
-        projects = pf._projects
-        must_in, must_out = self.bounds()
-        reasons: list[str] = []
-        both = must_in.intersection(must_out)
-        if len(both):
-            reasons.append(f"{describe_ids(both)} are both required (mandatory or forced in) "
-                           "and forced out.")
-        # projects pulled in by requires/together relations of required projects
-        rel = pf._relations
-        pull = pd.concat([
-            rel.loc[rel["kind"] == RelationKind.REQUIRES.value, ["project_id", "other_id"]],
-            rel.loc[rel["kind"] == RelationKind.TOGETHER.value, ["project_id", "other_id"]],
-            rel.loc[rel["kind"] == RelationKind.TOGETHER.value, ["other_id", "project_id"]]
-            .set_axis(["project_id", "other_id"], axis=1),
-        ])
-        needed = set(must_in)
-        by = {p: p for p in must_in}  # the required project that pulls each one in
-        frontier = set(must_in)
-        while frontier:
-            edges = pull.loc[pull["project_id"].isin(frontier) & ~pull["other_id"].isin(needed)]
-            for src, dst in zip(edges["project_id"], edges["other_id"]):
-                by.setdefault(dst, by[src])
-            frontier = set(edges["other_id"])
-            needed |= frontier
-        for out in sorted(set(must_out) & (needed - set(must_in))):
-            reasons.append(f"required project {by[out]} needs {out} (through requires/together "
-                           f"relations), but {out} is forced out.")
-        needed_idx = projects.index[projects.index.isin(needed)]
-        exc = rel.loc[(rel["kind"] == RelationKind.EXCLUDES.value)
-                      & rel["project_id"].isin(needed) & rel["other_id"].isin(needed)]
-        for a, b in zip(exc["project_id"], exc["other_id"]):
-            reasons.append(f"{a} excludes {b}, but both are required (mandatory, forced in, or "
-                           "needed by a required project).")
-        if len(needed_idx):
-            label = "required projects " + describe_ids(needed_idx)
-            cost = projects.loc[needed_idx, "cost"].sum()
-            total = self.total_budget()
-            if total is not None and cost > total * (1 + 1e-9) + 1e-9:
-                reasons.append(f"{label} cost {_fmt(cost)}; the total budget is {_fmt(total)}.")
-            options = self.options()
-            chosen = options["project_id"].isin(needed_idx).to_numpy()
-            per = pf._budget.per_period
-            if per is not None:
-                terms = self._period_terms(options)
-                terms = terms[chosen[terms["option"]]]
-                spend = terms.groupby("period")["coef"].sum()
-                cap = per.to_numpy()[spend.index]
-                for t, s, c in zip(spend.index, spend.to_numpy(), cap):
-                    if s > c * (1 + 1e-9) + 1e-9:
-                        reasons.append(f"{label} spend {_fmt(s)} in {pf.periods[t]}; the budget "
-                                       f"for that period is {_fmt(c)}.")
-            terms = self._capacity_terms(options)
-            terms = terms[chosen[terms["option"]]]
-            need = terms.groupby(["competence", "period"])["coef"].sum()
-            capacity = pf._capacity.set_index(["competence", "period"])["amount"]
-            for (comp, t), amount in need.items():
-                c = capacity[(comp, pf.periods[t])]
-                if amount > c * (1 + 1e-9) + 1e-9:
-                    who = options.loc[terms.loc[(terms["competence"] == comp)
-                                                & (terms["period"] == t), "option"], "project_id"]
-                    reasons.append(
-                        f"required projects {describe_ids(who)} need {_fmt(amount)} {comp} in "
-                        f"{pf.periods[t]}; capacity is {_fmt(c)}.")
+        from portfolio_opt.presolve import presolve_reasons
+
+        reasons = presolve_reasons(self)
         if reasons:
             raise InfeasibleError(reasons)
 
     # ------------------------------------------------------------------ build
-    def build(self) -> pulp.LpProblem:
+    def build(self, *, without: Iterable[str] | None = None) -> pulp.LpProblem:
         """Build the PuLP problem.
 
-        Sets ``problem_``, ``options_`` (the variables by project and start),
-        ``variables_`` and ``constraints_`` (one row per constraint).
+        Parameters
+        ----------
+        without : iterable of str, optional
+            Constraint labels (``capacity[dev,2027-Q1]``) or groups
+            (``capacity``) to leave out, e.g. for a deletion filter.
 
         Returns
         -------
         pulp.LpProblem
+            Also kept as ``problem_``, with ``options_``, ``variables_``,
+            ``columns_`` and ``constraints_``.
+
+        Raises
+        ------
+        InputError
+            Bad parameters, or ``without`` naming no constraint of the model.
         """
+        if isinstance(without, str):
+            without = [without]
         pf = self.portfolio
+        projects = pf._projects
+        ids = projects.index.to_numpy(dtype=object)
+        labels = pf.periods.to_numpy(dtype=object)
+        n_periods = len(labels)
         value = self.value_series()
+        layout = self.layout()
+        index = projects.index
+        mandatory = index.get_indexer(self._mandatory())
+        force_in = index.get_indexer(self._ids(self.force_in, "force_in"))
+        force_out = index.get_indexer(self._ids(self.force_out, "force_out"))
+        total = self.total_budget()
+        buckets = self.bucket_table()
+        risk = self.risk_limit()
         self.value_ = value
-        options = self.options()
-        must_in, must_out = self.bounds()
-        labels = pf.periods
-        names = _unique_names(f"select[{p},{labels[s]}]"
-                              for p, s in zip(options["project_id"], options["start"]))
-        low = options["project_id"].isin(must_in).to_numpy()
-        up = ~options["project_id"].isin(must_out).to_numpy()
+
+        # the options: one per project and start, projects in order
+        opt_project, opt_start = fam.ranges(layout.earliest, layout.count)
+        n_opt = layout.n_options
+        n_cols = layout.n_columns
+        several = np.flatnonzero(layout.count > 1)
         problem = pulp.LpProblem("portfolio_selection", pulp.LpMaximize)
         new_var = getattr(problem, "add_variable", pulp.LpVariable)  # PuLP >= 3.3.2
-        # integer 0..1 rather than LpBinary: PuLP resets a binary's bounds to 0..1,
-        # which would drop the fixings of mandatory and forced projects
-        variables = [new_var(n, int(lo), int(u), pulp.LpInteger)
-                     for n, lo, u in zip(names, low, up)]
+        seen: dict[str, int] = {}
+        names = safe_names((f"select[{p},{labels[s]}]"
+                            for p, s in zip(ids[opt_project], opt_start)), seen)
+        names += safe_names((f"select[{p}]" for p in ids[several]), seen)
+        # integer 0..1 (not LpBinary, whose bounds PuLP resets); fixings are constraints
+        variables = [new_var(n, 0, 1, pulp.LpInteger) for n in names]
+
+        # continuous columns: hiring, cover flows, synergy indicators
+        cap = pf._capacity
+        comp_pos = {c: k for k, c in enumerate(pd.unique(cap["competence"]))}
+        flex = cap["flex_amount"].to_numpy(dtype=float)
+        hire_rows = np.flatnonzero(flex > 0)
+        hires = {"row": hire_rows, "t": hire_rows % n_periods,
+                 "column": n_cols + np.arange(len(hire_rows)),
+                 "flex_cost": cap["flex_cost"].to_numpy(dtype=float)[hire_rows]}
+        hire_names = safe_names((f"hire[{c},{p}]" for c, p in zip(
+            cap["competence"].to_numpy()[hire_rows], cap["period"].to_numpy()[hire_rows])), seen)
+        variables += [new_var(n, 0, float(u), pulp.LpContinuous)
+                      for n, u in zip(hire_names, flex[hire_rows])]
+        flow_table = self._flows()
+        t = flow_table["t"].to_numpy(dtype=np.int64)
+        flows = {
+            "competence": flow_table["competence"].to_numpy(dtype=object),
+            "covers": flow_table["covers"].to_numpy(dtype=object),
+            "period": flow_table["period"].to_numpy(dtype=object),
+            "src": np.array([comp_pos[c] for c in flow_table["competence"]],
+                            dtype=np.int64) * n_periods + t,
+            "dst": np.array([comp_pos[c] for c in flow_table["covers"]],
+                            dtype=np.int64) * n_periods + t,
+            "efficiency": flow_table["efficiency"].to_numpy(dtype=float),
+            "max_amount": flow_table["max_amount"].to_numpy(dtype=float),
+            "column": n_cols + len(hire_rows) + np.arange(len(flow_table)),
+        }
+        flow_names = safe_names((f"cover[{a}>{b},{p}]" for a, b, p in zip(
+            flows["competence"], flows["covers"], flows["period"])), seen)
+        variables += [new_var(n, 0, None, pulp.LpContinuous) for n in flow_names]
+        syn = self._synergy_pairs()
+        syn_col = n_cols + len(hire_rows) + len(flow_table) + np.arange(len(syn))
+        syn_names = safe_names((f"both[{a},{b}]" for a, b in
+                                zip(syn["project_id"], syn["other_id"])), seen)
+        variables += [new_var(n, 0, 1, pulp.LpContinuous) for n in syn_names]
         vars_arr = np.empty(len(variables), dtype=object)
         vars_arr[:] = variables
-        coef = value.reindex(options["project_id"]).to_numpy()
-        problem.setObjective(pulp.LpAffineExpression(zip(variables, coef.tolist())))
 
-        rows: list[dict[str, Any]] = []
-        cost = pf._projects["cost"].reindex(options["project_id"]).to_numpy()
-        total = self.total_budget()
-        if total is not None:
-            self._add(problem, rows, np.zeros(len(options), dtype=np.int64),
-                      np.arange(len(options)), cost, vars_arr, pulp.LpConstraintLE,
-                      pd.DataFrame({"group": ["budget"], "rhs": [total]}), ["budget"])
+        coef = np.concatenate([value.to_numpy(), syn["value"].to_numpy(dtype=float)])
+        columns = np.concatenate([layout.column, syn_col]).astype(np.int64)
+        problem.setObjective(pulp.LpAffineExpression(
+            (vars_arr[c], a) for c, a in zip(columns.tolist(), coef.tolist()) if a != 0))
+
+        rows = Rows(problem, vars_arr, without or ())
+        cost = projects["cost"].to_numpy(dtype=float)
+        duration = projects["duration"].to_numpy(dtype=np.int64)
+        which, period = fam.ranges(opt_start, duration[opt_project])
+        pterms = {"column": which, "period": period,
+                  "coef": (cost / duration)[opt_project[which]]}
         per = pf._budget.per_period
-        if per is not None:
-            terms = self._period_terms(options)
-            keys = pd.DataFrame({"group": "period_budget",
-                                 "period": labels.to_numpy(), "rhs": per.to_numpy()})
-            self._add(problem, rows, terms["period"].to_numpy(), terms["option"].to_numpy(),
-                      terms["coef"].to_numpy(), vars_arr, pulp.LpConstraintLE, keys,
-                      [f"budget[{p}]" for p in labels])
-        if len(pf._capacity):
-            terms = self._capacity_terms(options)
-            cap = pf._capacity
-            cap_key = pd.MultiIndex.from_frame(cap[["competence", "period"]])
-            code = cap_key.get_indexer(pd.MultiIndex.from_arrays(
-                [terms["competence"].to_numpy(), labels[terms["period"].to_numpy()]]))
-            keys = cap.rename(columns={"amount": "rhs"}).assign(group="capacity")
-            self._add(problem, rows, code, terms["option"].to_numpy(),
-                      terms["coef"].to_numpy(), vars_arr, pulp.LpConstraintLE, keys,
-                      [f"capacity[{c},{p}]" for c, p in zip(cap["competence"], cap["period"])])
-        self._add_relations(problem, rows, options, vars_arr)
+        fam.add_budgets(rows, layout, cost, pterms, hires, total,
+                        None if per is None else per.to_numpy(dtype=float), labels)
+        if len(cap):
+            dem = pf._demand
+            dem_project = index.get_indexer(dem["project_id"])
+            which, column = fam.ranges(layout.first[dem_project], layout.count[dem_project])
+            comp = np.array([comp_pos[c] for c in dem["competence"]], dtype=np.int64)
+            row = comp[which] * n_periods + opt_start[column] + dem["offset"].to_numpy()[which]
+            dterms = {"row": row, "column": column,
+                      "coef": dem["amount"].to_numpy(dtype=float)[which]}
+            fam.add_capacity(rows, cap["competence"].to_numpy(dtype=object),
+                             cap["period"].to_numpy(dtype=object),
+                             cap["amount"].to_numpy(dtype=float), dterms, hires, flows)
+        fam.add_substitution(rows, flows)
+        fam.add_choice(rows, ids, layout, mandatory, force_in, force_out)
+        rel = pf._relations
+        fam.add_relations(rows, ids, layout, {
+            "kind": rel["kind"].to_numpy(dtype=object),
+            "a": index.get_indexer(rel["project_id"]), "b": index.get_indexer(rel["other_id"]),
+            "lag": rel["lag"].to_numpy(dtype=float)}, duration, labels)
+        fam.add_synergy(rows, ids, layout, index.get_indexer(syn["project_id"]),
+                        index.get_indexer(syn["other_id"]), syn_col)
+        members, limits = pf._groups, pf._group_limits
+        for col, group, sense in (("min", "group_min", ">="), ("max", "group_max", "<=")):
+            lim = limits.loc[limits[col].notna()]
+            code = pd.Index(lim["group"]).get_indexer(members["group"])
+            fam.add_groups(rows, layout, lim["group"].to_numpy(dtype=object),
+                           lim[col].to_numpy(dtype=float), code[code >= 0],
+                           index.get_indexer(members["project_id"])[code >= 0], group, sense)
+        if len(buckets):
+            inside = np.stack([bucket_members(projects, c, v)
+                               for c, v in zip(buckets["column"], buckets["value"])])
+            measure = np.stack([cost if m == "cost" else bucket_measure(projects, m)
+                                for m in buckets["measure"]])
+            fam.add_buckets(rows, layout, buckets, inside.astype(float), measure)
+        if risk is not None:
+            fam.add_risk(rows, layout, cost, projects["risk"].fillna(0.0).to_numpy(dtype=float),
+                         risk)
+        rows.check_without()
 
         self.problem_ = problem
-        self.options_ = options.assign(variable=names)
-        self.variables_ = vars_arr
-        self.constraints_ = pd.DataFrame(rows)
+        self.options_ = pd.DataFrame({"project_id": ids[opt_project], "start": opt_start,
+                                      "variable": names[:n_opt]})
+        self.variables_ = vars_arr[:n_opt]
+        self.selected_variables_ = pd.Series(vars_arr[layout.column], index=index,
+                                             name="variable")
+        self.columns_ = pd.DataFrame({
+            "kind": ["hire"] * len(hire_rows) + ["cover"] * len(flow_table)
+            + ["synergy"] * len(syn),
+            "competence": [*cap["competence"].to_numpy()[hire_rows], *flows["competence"],
+                           *[None] * len(syn)],
+            "covers": [*[None] * len(hire_rows), *flows["covers"], *[None] * len(syn)],
+            "period": [*cap["period"].to_numpy()[hire_rows], *flows["period"],
+                       *[None] * len(syn)],
+            "project_id": [*[None] * (len(hire_rows) + len(flow_table)), *syn["project_id"]],
+            "other_id": [*[None] * (len(hire_rows) + len(flow_table)), *syn["other_id"]],
+            "variable": hire_names + flow_names + syn_names,
+        }, dtype=object)
+        self._all_variables = vars_arr
+        self._hire_table = pd.DataFrame({"column": hires["column"]})
+        self._flow_table = flow_table.assign(column=flows["column"])
+        self._synergy_table = syn
+        self.constraints_ = rows.table()
         return problem
 
-    @staticmethod
-    def _add(problem: pulp.LpProblem, rows: list[dict[str, Any]], code: np.ndarray,
-             option: np.ndarray, coef: np.ndarray, variables: np.ndarray, sense: int,
-             keys: pd.DataFrame, names: list[str]) -> None:
-        """Add one constraint per row of ``keys`` from terms grouped by ``code``."""
-        terms = pd.DataFrame({"code": code, "option": option, "coef": coef})
-        terms = terms[terms["coef"] != 0].groupby(["code", "option"], sort=True,
-                                                  as_index=False)["coef"].sum()
-        codes = terms["code"].to_numpy()
-        bounds = np.searchsorted(codes, np.arange(len(keys) + 1))
-        opt = terms["option"].to_numpy()
-        cf = terms["coef"].to_numpy().tolist()
-        safe = _unique_names(names)
-        rhs = keys["rhs"].to_numpy(dtype=float)
-        for k in range(len(keys)):
-            lo, hi = bounds[k], bounds[k + 1]
-            expr = pulp.LpAffineExpression(zip(variables[opt[lo:hi]], cf[lo:hi]))
-            problem.addConstraint(pulp.LpConstraint(expr, sense, safe[k], float(rhs[k])))
-        records = keys.assign(name=safe, label=names).to_dict("records")
-        rows.extend(records)
+    # ------------------------------------------------------------- relaxation
+    def relaxation(self, solver: Any = None, *,
+                   without: Iterable[str] | None = None) -> pd.DataFrame:
+        """Solve the LP relaxation and return the dual value and slack of every constraint.
 
-    def _add_relations(self, problem: pulp.LpProblem, rows: list[dict[str, Any]],
-                       options: pd.DataFrame, variables: np.ndarray) -> None:
-        rel = self.portfolio._relations
-        if rel.empty:
-            return
-        # x(A) - x(B) <= 0 (requires), x(A) + x(B) <= 1 (excludes), x(A) - x(B) == 0 (together)
-        by_project = pd.Series(np.arange(len(options)), index=options["project_id"])
-        for kind, sense, sign, rhs in (
-            (RelationKind.REQUIRES, pulp.LpConstraintLE, -1.0, 0.0),
-            (RelationKind.EXCLUDES, pulp.LpConstraintLE, 1.0, 1.0),
-            (RelationKind.TOGETHER, pulp.LpConstraintEQ, -1.0, 0.0),
-        ):
-            r = rel.loc[rel["kind"] == kind.value].reset_index(drop=True)
-            if r.empty:
-                continue
-            a = by_project.reindex(r["project_id"])
-            b = by_project.reindex(r["other_id"])
-            code = np.concatenate([np.repeat(np.arange(len(r)), 1), np.arange(len(r))])
-            opt = np.concatenate([a.to_numpy(), b.to_numpy()])
-            coef = np.concatenate([np.ones(len(r)), np.full(len(r), sign)])
-            keys = r.assign(group=kind.value, rhs=rhs)
-            names = [f"{kind.value}[{p},{o}]" for p, o in zip(r["project_id"], r["other_id"])]
-            self._add(problem, rows, code, opt, coef, variables, sense, keys, names)
+        The model is built again (as :meth:`build`, with ``without``) and
+        solved with integrality relaxed (every option between 0 and 1).
+
+        Parameters
+        ----------
+        solver : {"cbc", "highs"}, optional
+            Default CBC.
+        without : iterable of str, optional
+            As for :meth:`build`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per constraint: the columns of ``constraints_`` plus
+            ``activity`` (left-hand side at the LP optimum), ``slack``
+            (``rhs - activity`` for ``<=`` and ``==`` rows, ``activity - rhs``
+            for ``>=`` rows; >= 0 when satisfied) and ``dual``: the increase of
+            the optimal LP value per unit increase of the right-hand side
+            (>= 0 for ``<=`` rows, <= 0 for ``>=`` rows; 0 when the row has
+            slack). The LP optimum is kept as ``relaxation_objective_``.
+
+        Raises
+        ------
+        InfeasibleError
+            When even the LP relaxation has no solution.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from portfolio_opt import Portfolio, SelectionModel
+        >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B"], "cost": [4.0, 3.0],
+        ...                              "value": [5.0, 3.0]}), budget=5)
+        >>> table = SelectionModel(pf).relaxation()
+        >>> table[["label", "group", "dual"]]
+            label   group  dual
+        0  budget  budget   1.0
+
+        One more unit of budget is worth 1: A is in, and B (value 3 for a
+        cost of 3) fills the rest of the budget fractionally.
+        """
+        from portfolio_opt.solvers import Solver, _quiet_stdout, solver_available
+
+        which = Solver.parse(solver)
+        solver_available(which)
+        problem = self.build(without=without)
+        if which is Solver.CBC:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                cmd: Any = pulp.PULP_CBC_CMD(msg=False, mip=False)
+            problem.solve(cmd)
+            flip = 1.0  # PuLP's CBC interface already reports duals in the model's sense
+        else:
+            import highspy
+
+            highspy.Highs.resetGlobalScheduler(True)  # see solvers._run_highs
+            with _quiet_stdout():
+                problem.solve(pulp.HiGHS(msg=False, mip=False))
+            flip = -1.0  # PuLP hands HiGHS the minimisation of -objective
+        if problem.status != pulp.LpStatusOptimal:
+            raise InfeasibleError(
+                f"the LP relaxation has no optimal solution (solver status "
+                f"{pulp.LpStatus[problem.status]!r}): no portfolio satisfies the constraints "
+                "even with fractional selections."
+            )
+        table = self.constraints_.copy()
+        activity, dual = [], []
+        for name in table["name"]:
+            c = problem.get_constraint_by_name(name)
+            activity.append(sum(a * (v.varValue or 0.0) for v, a in c.items()))
+            dual.append(0.0 if c.pi is None else flip * float(c.pi))
+        act = np.asarray(activity, dtype=float)
+        rhs = table["rhs"].to_numpy(dtype=float)
+        table["activity"] = act
+        table["slack"] = np.where(table["sense"] == ">=", act - rhs, rhs - act)
+        table["dual"] = np.asarray(dual, dtype=float) + 0.0  # no negative zeros
+        self.relaxation_objective_ = float(pulp.value(problem.objective) or 0.0)
+        return table

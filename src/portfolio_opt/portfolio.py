@@ -17,6 +17,18 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.exceptions import InputError, describe_ids
+from portfolio_opt.portfolio_checks import (
+    _as_frame,
+    _label,
+    _missing_columns,
+    _numeric,
+    _Problems,
+    _values,
+    check_capacity,
+    check_demand,
+    check_relations,
+)
+from portfolio_opt.portfolio_rules import check_buckets, check_groups, check_substitution
 
 __all__ = ["Budget", "Portfolio", "RelationKind"]
 
@@ -27,14 +39,18 @@ _FALSE = {"false", "no", "n", "0", ""}
 class RelationKind(str, Enum):
     """Kinds of interdependency between two projects.
 
-    ``requires``: selecting ``project_id`` needs ``other_id`` selected too.
+    ``requires``: selecting ``project_id`` needs ``other_id`` selected too
+    (with a ``lag``: and ``project_id`` starts at least ``lag`` periods after
+    ``other_id`` finishes).
     ``excludes``: at most one of the two is selected.
     ``together``: both or neither.
+    ``synergy``: extra ``value`` (may be negative) when both are selected.
     """
 
     REQUIRES = "requires"
     EXCLUDES = "excludes"
     TOGETHER = "together"
+    SYNERGY = "synergy"
 
 
 @dataclass(frozen=True)
@@ -55,69 +71,6 @@ class Budget:
     def __repr__(self) -> str:
         per = None if self.per_period is None else f"<{len(self.per_period)} periods>"
         return f"Budget(total={self.total!r}, per_period={per})"
-
-
-class _Problems:
-    """Collects every problem found in the input, to report them all at once."""
-
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, message: str) -> None:
-        self.items.append(message)
-
-    def raise_if_any(self, source: str | None = None) -> None:
-        if self.items:
-            raise InputError(self.items, source=source)
-
-
-def _values(values: Iterable[Any], limit: int = 5) -> str:
-    """Format the first few offending values for an error message."""
-    vals = [repr(v) if isinstance(v, str) else f"{v:g}" if isinstance(v, float) else str(v)
-            for v in values]
-    text = ", ".join(vals[:limit])
-    return text + (", ..." if len(vals) > limit else "")
-
-
-def _as_frame(table: Any, name: str) -> pd.DataFrame:
-    if isinstance(table, pd.DataFrame):
-        return table.copy()
-    if isinstance(table, Mapping) or isinstance(table, list):
-        try:
-            return pd.DataFrame(table)
-        except (ValueError, TypeError) as exc:
-            raise InputError(f"{name} table: cannot be read as a table ({exc}).") from None
-    raise InputError(
-        f"{name} table: expected a pandas DataFrame, got {type(table).__name__}. "
-        f"Pass a DataFrame (or use read_portfolio to read CSV/Excel files)."
-    )
-
-
-def _missing_columns(df: pd.DataFrame, table: str, required: Sequence[str],
-                     problems: _Problems) -> bool:
-    missing = [c for c in required if c not in df.columns]
-    if missing:
-        problems.add(
-            f"{table} table: missing required column(s) {', '.join(map(repr, missing))}; "
-            f"columns found: {', '.join(map(repr, map(str, df.columns)))}. "
-            f"Add the column(s) (names are case-sensitive)."
-        )
-    return bool(missing)
-
-
-def _numeric(df: pd.DataFrame, table: str, column: str, problems: _Problems,
-             id_column: str | None = None) -> pd.Series:
-    """Convert a column to float, reporting entries that are not numbers."""
-    raw = df[column]
-    num = pd.to_numeric(raw, errors="coerce").astype(float)
-    bad = num.isna() & raw.notna()
-    if bad.any():
-        ids = df.loc[bad, id_column] if id_column else df.index[bad]
-        problems.add(
-            f"{table} table, column {column!r}: {describe_ids(ids)} have values that are "
-            f"not numbers ({_values(raw[bad])}). Enter plain numbers."
-        )
-    return num
 
 
 def _parse_bool(raw: pd.Series, table: str, column: str, problems: _Problems) -> pd.Series:
@@ -153,15 +106,20 @@ class Portfolio:
         an offset (or with it left empty) the amount is needed in every period
         the project runs.
     capacity : pandas.DataFrame, optional
-        Long table ``competence, period, amount``, or a wide table with one
-        row per competence (index) and one column per period.
+        Long table ``competence, period, amount[, flex_amount, flex_cost]``
+        (``flex_amount``: most units that may be hired in that period,
+        ``flex_cost``: cost per unit hired), or a wide table with one row per
+        competence (index) and one column per period.
     budget : float, pandas.Series, pandas.DataFrame or Budget, optional
         A number is a total budget; a Series indexed by period is a budget per
         period; a table ``period, amount`` holds per-period amounts and a row
         with period ``total`` for the total.
     relations : pandas.DataFrame, optional
-        Table ``kind, project_id, other_id`` with kind ``requires``,
-        ``excludes`` or ``together``.
+        Table ``kind, project_id, other_id[, lag, value]`` with kind
+        ``requires``, ``excludes``, ``together`` or ``synergy``; ``lag``
+        (periods, requires only) makes ``project_id`` start at least ``lag``
+        periods after ``other_id`` finishes; ``value`` is the synergy earned
+        when both are selected.
     periods : sequence of labels, optional
         The planning periods in order (e.g. ``["2027-Q1", "2027-Q2"]``).
         Default: the periods of the capacity table, else of the per-period
@@ -170,6 +128,20 @@ class Portfolio:
     criteria : pandas.DataFrame, optional
         Table ``criterion, weight[, direction]`` used by :func:`score` when no
         criteria are passed to it.
+    groups : pandas.DataFrame, optional
+        Named sets of projects: ``group, project_id`` (one row per member).
+    group_limits : pandas.DataFrame, optional
+        ``group, min, max``: the least and most projects of each group to
+        select (either may be empty).
+    buckets : pandas.DataFrame, optional
+        Strategic balance: ``column, value, measure, min, max``; the selected
+        projects whose ``column`` equals ``value`` hold between ``min`` and
+        ``max`` (shares 0..1) of the selected total of ``measure`` (``cost``,
+        ``count`` or a numeric column; default ``cost``).
+    substitution : pandas.DataFrame, optional
+        ``competence, covers, efficiency[, max_amount]``: one unit of
+        ``competence`` can do ``efficiency`` units of ``covers``' work, in any
+        period (at most ``max_amount`` units of ``competence`` per period).
 
     Raises
     ------
@@ -203,6 +175,10 @@ class Portfolio:
         relations: pd.DataFrame | None = None,
         periods: Sequence[Any] | None = None,
         criteria: pd.DataFrame | Mapping[str, float] | pd.Series | None = None,
+        groups: pd.DataFrame | None = None,
+        group_limits: pd.DataFrame | None = None,
+        buckets: pd.DataFrame | None = None,
+        substitution: pd.DataFrame | None = None,
     ) -> None:
         problems = _Problems()
         projects_df = self._read_ids(_as_frame(projects, "projects"), problems)
@@ -216,11 +192,16 @@ class Portfolio:
         projects_df = projects_df.drop_duplicates("project_id")
 
         self._projects = self._check_projects(projects_df, problems)
-        self._capacity = self._check_capacity(capacity_df, problems)
+        self._capacity = check_capacity(capacity_df, self._periods, problems)
         self._budget = self._check_budget(budget_obj, problems)
-        self._demand = self._check_demand(demand, problems)
-        self._relations = self._check_relations(relations, problems)
+        self._demand = check_demand(demand, self._projects, self._capacity, problems)
+        self._relations = check_relations(relations, self._projects,
+                                          [k.value for k in RelationKind], problems)
         self._criteria = self._check_criteria(criteria, problems)
+        self._groups, self._group_limits = check_groups(groups, group_limits,
+                                                        self._projects, problems)
+        self._buckets = check_buckets(buckets, self._projects, problems)
+        self._substitution = check_substitution(substitution, self.competences, problems)
         problems.raise_if_any()
 
     # ------------------------------------------------------------------ access
@@ -236,7 +217,11 @@ class Portfolio:
 
     @property
     def capacity(self) -> pd.DataFrame:
-        """Capacity ``competence, period, amount``, one row per competence and period."""
+        """Capacity ``competence, period, amount, flex_amount, flex_cost`` (one row per pair).
+
+        ``flex_amount`` is the most that may be hired in the period (0: none),
+        ``flex_cost`` the cost per unit hired.
+        """
         return self._capacity.copy()
 
     @property
@@ -247,8 +232,28 @@ class Portfolio:
 
     @property
     def relations(self) -> pd.DataFrame:
-        """Relations ``kind, project_id, other_id`` (a copy)."""
+        """Relations ``kind, project_id, other_id, lag, value`` (a copy; NaN: not given)."""
         return self._relations.copy()
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """Group membership ``group, project_id`` (a copy)."""
+        return self._groups.copy()
+
+    @property
+    def group_limits(self) -> pd.DataFrame:
+        """Group limits ``group, min, max`` (a copy; NaN: no limit)."""
+        return self._group_limits.copy()
+
+    @property
+    def buckets(self) -> pd.DataFrame:
+        """Strategic buckets ``column, value, measure, min, max`` (a copy; NaN: no limit)."""
+        return self._buckets.copy()
+
+    @property
+    def substitution(self) -> pd.DataFrame:
+        """Substitution ``competence, covers, efficiency, max_amount`` (a copy)."""
+        return self._substitution.copy()
 
     @property
     def periods(self) -> pd.Index:
@@ -331,6 +336,10 @@ class Portfolio:
             relations=self._relations,
             periods=list(self._periods),
             criteria=self._criteria,
+            groups=self._groups,
+            group_limits=self._group_limits,
+            buckets=self._buckets,
+            substitution=self._substitution,
         )
         unknown = set(changes) - set(args)
         if unknown:
@@ -375,7 +384,8 @@ class Portfolio:
     def _capacity_long(capacity: Any, problems: _Problems) -> pd.DataFrame:
         cap = _as_frame(capacity, "capacity")
         if {"competence", "period", "amount"} <= set(cap.columns):
-            cap = cap[["competence", "period", "amount"]].copy()
+            flex = [c for c in ("flex_amount", "flex_cost") if c in cap.columns]
+            cap = cap[["competence", "period", "amount", *flex]].copy()
         elif "competence" in cap.columns or "period" in cap.columns or "amount" in cap.columns:
             _missing_columns(cap, "capacity", ["competence", "period", "amount"], problems)
             return pd.DataFrame({"competence": [], "period": [], "amount": []})
@@ -542,54 +552,6 @@ class Portfolio:
         df["earliest_start"] = self._periods[es].astype(object)
         df["latest_start"] = self._periods[np.clip(ls, 0, n_periods - 1)].astype(object)
 
-    def _check_capacity(self, cap: pd.DataFrame | None, problems: _Problems) -> pd.DataFrame:
-        table = "capacity"
-        if cap is None or cap.empty:
-            return pd.DataFrame({"competence": pd.Series([], dtype=object),
-                                 "period": pd.Series([], dtype=object),
-                                 "amount": pd.Series([], dtype=float)})
-        amount = _numeric(cap, table, "amount", problems, id_column="competence")
-        bad = ~np.isfinite(amount) | (amount < 0)
-        if bad.any():
-            rows = cap.loc[bad]
-            problems.add(
-                f"capacity table, column 'amount': negative, infinite or missing capacity for "
-                f"{_values(rows['competence'] + ' in ' + rows['period'])} "
-                f"({_values(amount[bad])}). Capacity must be a finite number >= 0."
-            )
-        cap = cap.assign(amount=amount)
-        unknown = ~cap["period"].isin(self._periods)
-        if unknown.any():
-            problems.add(
-                "capacity table, column 'period': periods "
-                f"{_values(cap.loc[unknown, 'period'].unique())} "
-                f"are not among the periods {_values(self._periods, 12)}. Fix the labels or pass "
-                "periods=... including them."
-            )
-            cap = cap.loc[~unknown]
-        dup = cap.duplicated(["competence", "period"], keep=False)
-        if dup.any():
-            d = cap.loc[dup]
-            problems.add(
-                f"capacity table: several rows for the same competence and period "
-                f"({_values((d['competence'] + ' in ' + d['period']).unique())}). "
-                "Keep one row each."
-            )
-            cap = cap.drop_duplicates(["competence", "period"])
-        comps = pd.unique(cap["competence"])
-        full = pd.MultiIndex.from_product([comps, self._periods], names=["competence", "period"])
-        present = pd.MultiIndex.from_frame(cap[["competence", "period"]])
-        missing = full.difference(present, sort=False)
-        if len(missing):
-            problems.add(
-                f"capacity table: no capacity given for "
-                f"{_values([f'{c} in {p}' for c, p in missing])} ({len(missing)} competence-"
-                "period pairs). Give every competence a row for every period (0 if none)."
-            )
-        out = (cap.set_index(["competence", "period"])["amount"]
-               .reindex(full).fillna(0.0).reset_index())
-        return out
-
     def _check_budget(self, budget: Budget, problems: _Problems) -> Budget:
         total = budget.total
         if total is not None:
@@ -630,115 +592,6 @@ class Portfolio:
             per.name = "budget"
         return Budget(total, per)
 
-    def _check_demand(self, demand: Any, problems: _Problems) -> pd.DataFrame:
-        table = "demand"
-        empty = pd.DataFrame({"project_id": pd.Series([], dtype=object),
-                              "competence": pd.Series([], dtype=object),
-                              "offset": pd.Series([], dtype=np.int64),
-                              "amount": pd.Series([], dtype=float)})
-        if demand is None:
-            return empty
-        dem = _as_frame(demand, table)
-        if _missing_columns(dem, table, ["project_id", "competence", "amount"], problems):
-            return empty
-        dem = dem.reset_index(drop=True)
-        dem["project_id"] = dem["project_id"].astype("string").str.strip().astype(object)
-        dem["competence"] = dem["competence"].astype("string").str.strip().astype(object)
-        ok = pd.Series(True, index=dem.index)
-        unknown = ~dem["project_id"].isin(self._projects.index)
-        if unknown.any():
-            problems.add(
-                "demand table, column 'project_id': "
-                f"{describe_ids(dem.loc[unknown, 'project_id'])} "
-                "are not in the projects table. Add them to projects or remove their demand rows."
-            )
-            ok &= ~unknown
-        amount = _numeric(dem, table, "amount", problems, id_column="project_id")
-        bad = (~np.isfinite(amount) | (amount < 0)) & amount.notna() | (
-            amount.isna() & dem["amount"].isna())
-        if bad.any():
-            problems.add(
-                f"demand table, column 'amount': {describe_ids(dem.loc[bad, 'project_id'])} have "
-                f"a missing, infinite or negative amount ({_values(amount[bad])}). Demand must be "
-                "a finite number >= 0."
-            )
-        ok &= np.isfinite(amount) & (amount >= 0)
-        no_cap = ~dem["competence"].isin(self._capacity["competence"])
-        if no_cap.any():
-            comps = dem.loc[no_cap, "competence"].unique()
-            problems.add(
-                f"demand table, column 'competence': {describe_ids(comps, noun='competence')} "
-                f"needed by {describe_ids(dem.loc[no_cap, 'project_id'])} have no row in the "
-                "capacity table. Add their capacity per period (or fix the spelling)."
-            )
-            ok &= ~no_cap
-        dur = dem["project_id"].map(self._projects["duration"])
-        if "offset" in dem.columns:
-            off = _numeric(dem, table, "offset", problems, id_column="project_id")
-            given = off.notna()
-            bad = given & ((off < 0) | (off != np.round(off)) | (off >= dur)) & ~unknown
-            if bad.any():
-                problems.add(
-                    f"demand table, column 'offset': {describe_ids(dem.loc[bad, 'project_id'])} "
-                    f"have offsets that are not whole numbers from 0 to duration - 1 "
-                    f"({_values(off[bad])}). The offset counts periods from the project's start; "
-                    "leave it empty for every period."
-                )
-                ok &= ~bad
-        else:
-            off = pd.Series(np.nan, index=dem.index)
-        dem = dem.assign(amount=amount, offset=off)[ok.to_numpy()]
-        dur = dur[ok.to_numpy()]
-        every = dem["offset"].isna().to_numpy()
-        # rows without an offset apply to every period the project runs: expand in bulk
-        reps = np.where(every, dur.to_numpy(), 1).astype(np.int64)
-        out = dem.loc[dem.index.repeat(reps), ["project_id", "competence", "amount"]]
-        starts = np.repeat(np.cumsum(reps) - reps, reps)
-        within = np.arange(reps.sum()) - starts
-        given_offset = np.repeat(dem["offset"].fillna(0).to_numpy(), reps)
-        out["offset"] = np.where(np.repeat(every, reps), within, given_offset).astype(np.int64)
-        out = (out.groupby(["project_id", "competence", "offset"], sort=False, as_index=False)
-               ["amount"].sum())
-        return out[["project_id", "competence", "offset", "amount"]].reset_index(drop=True)
-
-    def _check_relations(self, relations: Any, problems: _Problems) -> pd.DataFrame:
-        table = "relations"
-        cols = ["kind", "project_id", "other_id"]
-        if relations is None:
-            return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
-        rel = _as_frame(relations, table)
-        if _missing_columns(rel, table, cols, problems):
-            return pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
-        rel = rel[cols].copy()
-        for c in cols:
-            rel[c] = rel[c].astype("string").str.strip().astype(object)
-        rel["kind"] = rel["kind"].str.lower()
-        valid = [k.value for k in RelationKind]
-        bad = ~rel["kind"].isin(valid)
-        if bad.any():
-            problems.add(
-                "relations table, column 'kind': unknown kinds "
-                f"{_values(rel.loc[bad, 'kind'].unique())} "
-                f"(for {describe_ids(rel.loc[bad, 'project_id'])}). Valid kinds: "
-                f"{', '.join(valid)}."
-            )
-        for col in ("project_id", "other_id"):
-            unknown = ~rel[col].isin(self._projects.index)
-            if unknown.any():
-                problems.add(
-                    f"relations table, column {col!r}: {describe_ids(rel.loc[unknown, col])} are "
-                    "not in the projects table. Fix the ids or remove those relations."
-                )
-                bad |= unknown
-        self_rel = rel["project_id"] == rel["other_id"]
-        if self_rel.any():
-            problems.add(
-                f"relations table: {describe_ids(rel.loc[self_rel, 'project_id'])} are related "
-                "to themselves. A relation needs two different projects."
-            )
-            bad |= self_rel
-        return rel.loc[~bad].drop_duplicates().reset_index(drop=True)
-
     def _check_criteria(self, criteria: Any, problems: _Problems) -> pd.DataFrame | None:
         if criteria is None:
             return None
@@ -752,11 +605,3 @@ class Portfolio:
             return None
         return table.assign(direction=[d.value for d in table["direction"]])
 
-
-def _label(value: Any) -> str:
-    """Period labels are strings; whole floats read from files lose their '.0'."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, (pd.Timestamp,)):
-        return value.strftime("%Y-%m-%d")
-    return str(value).strip()

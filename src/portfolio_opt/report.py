@@ -421,16 +421,18 @@ def _sensitivity_html(sensitivity: Mapping[str, pd.DataFrame]) -> str:
 
 def _hiring_table(selection: Selection) -> pd.DataFrame | None:
     hiring = getattr(selection, "hiring", None)
-    if hiring is None or hiring.empty:
-        return None
+    capacity = selection.portfolio.capacity
+    flexible = "flex_amount" in capacity.columns and bool((capacity["flex_amount"] > 0).any())
+    if hiring is None or not flexible:
+        return None  # no flexible capacity: no hiring plan to report
     return hiring[hiring["hired"] > 0].reset_index(drop=True)
 
 
 def _explanation_html(explanation: Explanation, max_rows: int | None) -> str:
     projects = explanation.projects.reset_index()
     bottlenecks = explanation.bottlenecks
-    if "dual" in bottlenecks.columns:
-        bottlenecks = bottlenecks[bottlenecks["dual"].abs() > 1e-9]
+    if "marginal_value" in bottlenecks.columns:
+        bottlenecks = bottlenecks[bottlenecks["marginal_value"].abs() > 1e-9]
     return (
         "<h3>Why each project is in or out</h3>"
         + _html_table(projects, max_rows, "projects", "explanations.csv")

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import contextvars
+import importlib
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from portfolio_opt.exceptions import InfeasibleError, SolverError
+from portfolio_opt.exceptions import InfeasibleError, SolverError, describe_ids
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Portfolio
 from portfolio_opt.solvers import Status, run_solver
+from portfolio_opt.supply import minimal_hiring
+
+if TYPE_CHECKING:
+    from portfolio_opt.explain import Explanation
 
 __all__ = ["Selection", "select"]
+
+# True while a diagnosis runs in this context: its own solves must not diagnose again.
+_DIAGNOSING: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "portfolio_opt_diagnosing", default=False)
+
+
+def _empty(columns: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
 
 
 @dataclass(frozen=True, repr=False)
@@ -33,7 +48,8 @@ class Selection:
     start : pandas.Series
         By ``project_id``: the start period label, None when not selected.
     objective : float
-        Total value of the selected projects.
+        Total value of the selected projects plus the synergy of the pairs
+        selected together.
     bound : float
         Best proven bound on the optimal value.
     gap : float
@@ -41,17 +57,35 @@ class Selection:
     status : Status
         ``optimal`` only when proven; ``feasible`` with ``gap`` otherwise.
     usage : pandas.DataFrame
-        ``competence, period, used, capacity, utilisation`` for every
-        competence and period.
+        ``competence, period, used, capacity, utilisation, hired, covered,
+        lent`` for every competence and period: ``used`` is what the selected
+        projects need of the competence, ``hired`` the units hired,
+        ``covered`` the work other competences do in its place (in its units)
+        and ``lent`` the units of it working for other competences; so
+        ``used + lent - covered - hired <= capacity``.
     spend : pandas.DataFrame
-        ``period, cost, budget``: cost of the selected projects per period
-        and the per-period budget (NaN when none).
+        ``period, cost, budget, hiring``: cost of the selected projects per
+        period, the per-period budget (NaN when none) and the hiring cost.
     budget : float or None
         The total budget applied.
     solver : str
         The solver used.
     solve_time : float
         Seconds spent in the solver.
+    build_time : float
+        Seconds spent building the model.
+    hiring : pandas.DataFrame
+        The least-cost hiring plan for the selected projects and starts:
+        ``competence, period, hired, cost`` for every competence and period.
+    substitution : pandas.DataFrame
+        ``competence, covers, period, amount, covered``: units of
+        ``competence`` doing ``covers``' work (``covered`` = amount x
+        efficiency), for every substitution pair and period.
+    synergy : float
+        Synergy value of the pairs selected together (included in
+        ``objective``).
+    model : SelectionModel or None
+        A model with the parameters of this selection (to solve it again).
     """
 
     portfolio: Portfolio
@@ -68,6 +102,13 @@ class Selection:
     solver: str
     solve_time: float
     build_time: float = field(default=math.nan)
+    hiring: pd.DataFrame = field(default_factory=lambda: _empty(
+        {"competence": object, "period": object, "hired": float, "cost": float}))
+    substitution: pd.DataFrame = field(default_factory=lambda: _empty(
+        {"competence": object, "covers": object, "period": object, "amount": float,
+         "covered": float}))
+    synergy: float = 0.0
+    model: SelectionModel | None = None
 
     @property
     def selected_ids(self) -> pd.Index:
@@ -76,8 +117,25 @@ class Selection:
 
     @property
     def cost(self) -> float:
-        """Total cost of the selected projects."""
+        """Total cost of the selected projects (hiring not included)."""
         return float(self.portfolio._projects["cost"][self.selected].sum())
+
+    @property
+    def hiring_cost(self) -> float:
+        """Total cost of the hiring plan."""
+        return float(self.hiring["cost"].sum())
+
+    def explain(self) -> Explanation:
+        """Say why each project is in or out, where the bottlenecks are, and what it takes.
+
+        Returns
+        -------
+        portfolio_opt.explain.Explanation
+            See :func:`portfolio_opt.explain.explain`.
+        """
+        from portfolio_opt.explain import explain
+
+        return explain(self)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per project: name, selected, start, cost, value, category, risk, mandatory.
@@ -114,6 +172,8 @@ class Selection:
             "budget": self.budget,
             "solver": self.solver,
             "solve_time": self.solve_time,
+            "hiring_cost": self.hiring_cost,
+            "synergy": self.synergy,
         }, name="selection", dtype=object)
 
     def __repr__(self) -> str:
@@ -134,14 +194,21 @@ def select(
     threads: int | None = None,
     force_in: Iterable[Any] | None = None,
     force_out: Iterable[Any] | None = None,
+    schedule: bool = True,
+    buckets: pd.DataFrame | None = None,
+    max_average_risk: float | None = None,
 ) -> Selection:
-    """Choose the portfolio of greatest total value that fits every constraint.
+    """Choose the projects, and when they start, of greatest total value that fit every rule.
 
-    Maximises the total value of the selected projects subject to the total
-    budget, the budget of every period (when given), the capacity of every
-    competence in every period, mandatory / forced-in / forced-out projects,
-    and the ``requires`` / ``excludes`` / ``together`` relations. In this
-    version every project starts at its earliest start.
+    Maximises the total value of the selected projects (plus the synergy of
+    pairs selected together) subject to the total budget and the budget of
+    every period (project cost plus hiring cost), the capacity of every
+    competence in every period (with flexible capacity that may be hired and
+    substitution between competences), mandatory / forced-in / forced-out
+    projects, the relations (``requires`` with optional finish-to-start lag,
+    ``excludes``, ``together``), group limits, strategic buckets and a bound
+    on the cost-weighted average risk. Each selected project starts in its
+    window ``earliest_start .. latest_start``.
 
     Parameters
     ----------
@@ -159,9 +226,17 @@ def select(
     gap : float, optional
         Relative gap at which the solver may stop (default 0: prove optimality).
     threads : int, optional
-        Threads for the solver.
+        Threads for the solver (default: the solver's own, one for CBC).
     force_in, force_out : iterable of project ids, optional
         Projects that must be in, or out.
+    schedule : bool, default True
+        Choose the starts; False starts every selected project at its
+        earliest start.
+    buckets : pandas.DataFrame, optional
+        Strategic buckets ``column, value, measure, min, max`` replacing the
+        portfolio's (see the data format guide).
+    max_average_risk : float, optional
+        Bound on the cost-weighted average ``risk`` of the selected projects.
 
     Returns
     -------
@@ -172,7 +247,8 @@ def select(
     InputError
         Bad value, budget, ids or solver options.
     InfeasibleError
-        When no portfolio satisfies every constraint, with the reasons.
+        When no portfolio satisfies every constraint, with the reasons and a
+        diagnosis (``conflicts``, ``relaxation``).
 
     Examples
     --------
@@ -186,55 +262,101 @@ def select(
     (['B', 'C'], 6.0, 'optimal')
     """
     model = SelectionModel(portfolio, value, budget=budget, force_in=force_in,
-                           force_out=force_out)
+                           force_out=force_out, schedule=schedule, buckets=buckets,
+                           max_average_risk=max_average_risk)
     return solve_model(model, solver=solver, time_limit=time_limit, gap=gap, threads=threads)
+
+
+def _diagnosed(model: SelectionModel, error: InfeasibleError, solver: Any,
+               time_limit: float | None, extra_reasons: bool) -> InfeasibleError:
+    """Attach the diagnosis of ``diagnose.diagnose(model)`` to ``error`` (when available)."""
+    if _DIAGNOSING.get():
+        return error
+    try:
+        diagnosis_module = importlib.import_module("portfolio_opt.diagnose")
+    except ImportError:
+        return error
+    token = _DIAGNOSING.set(True)
+    try:
+        result = diagnosis_module.diagnose(model, solver=solver, time_limit=time_limit)
+    finally:
+        _DIAGNOSING.reset(token)
+    reasons = list(error.reasons)
+    if extra_reasons and hasattr(result, "reasons"):
+        reasons += list(result.reasons())
+    return InfeasibleError(reasons, conflicts=getattr(result, "conflicts", None),
+                           relaxation=getattr(result, "relaxation", None))
 
 
 def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float | None = None,
                 gap: float | None = None, threads: int | None = None) -> Selection:
     """Check, build and solve a :class:`SelectionModel`; read the answer by id."""
-    import time
-
-    model.check_feasibility()
+    try:
+        model.check_feasibility()
+    except InfeasibleError as err:
+        raise _diagnosed(model, err, solver, time_limit, extra_reasons=False) from None
     t0 = time.perf_counter()
     problem = model.build()
     build_time = time.perf_counter() - t0
     report = run_solver(problem, solver, time_limit=time_limit, gap=gap, threads=threads)
-    if report.status is Status.INFEASIBLE:  # pragma: no cover - the checks above catch all so far
-        raise InfeasibleError(
-            "the solver proved that no portfolio satisfies the budget, capacity, relation and "
-            "mandatory constraints together (no single group conflicts on its own)."
-        )
-    if report.status is Status.UNBOUNDED:  # pragma: no cover - binaries cannot be unbounded
+    if report.status is Status.INFEASIBLE:
+        proven = InfeasibleError(_infeasible_reason(model, solver, time_limit))
+        raise _diagnosed(model, proven, solver, time_limit, extra_reasons=True) from None
+    if report.status is Status.UNBOUNDED:  # pragma: no cover - every variable is bounded
         raise SolverError("the solver reports an unbounded model; please report this as a bug.")
 
     pf = model.portfolio
     options = model.options_
+    found = report.status is not Status.NOT_SOLVED
     values = np.array([v.varValue if v.varValue is not None else 0.0
                        for v in model.variables_], dtype=float)
-    chosen = values > 0.5 if report.status is not Status.NOT_SOLVED else np.zeros(
-        len(values), dtype=bool)
+    chosen = values > 0.5 if found else np.zeros(len(values), dtype=bool)
     ids = pf._projects.index
     selected = pd.Series(False, index=ids, name="selected")
     selected[options.loc[chosen, "project_id"].to_numpy()] = True
     start = pd.Series(None, index=ids, dtype=object, name="start")
     start[options.loc[chosen, "project_id"].to_numpy()] = pf.periods[
         options.loc[chosen, "start"].to_numpy()].to_numpy()
-    usage, spend = _usage(model, chosen)
+    plan = minimal_hiring(model, chosen)
+    usage, spend = _usage(model, chosen, plan)
     value = model.value_
-    objective = float(value[selected].sum()) if report.status is not Status.NOT_SOLVED \
-        else math.nan
+    syn = model._synergy_table
+    both = selected.reindex(syn["project_id"]).to_numpy() & selected.reindex(
+        syn["other_id"]).to_numpy()
+    synergy = float(syn["value"].to_numpy(dtype=float)[both].sum())
+    objective = float(value[selected].sum()) + synergy if found else math.nan
     # the objective is recomputed from the chosen projects; a proven optimum is its own bound
     bound = objective if report.status is Status.OPTIMAL else report.bound
     return Selection(
         portfolio=pf, value=value, selected=selected, start=start, objective=objective,
         bound=bound, gap=report.gap, status=report.status, usage=usage, spend=spend,
         budget=model.total_budget(), solver=report.solver, solve_time=report.solve_time,
-        build_time=build_time,
+        build_time=build_time, hiring=plan.hiring, substitution=plan.substitution,
+        synergy=synergy if found else math.nan, model=SelectionModel(**model.get_params()),
     )
 
 
-def _usage(model: SelectionModel, chosen: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _infeasible_reason(model: SelectionModel, solver: Any, time_limit: float | None
+                       ) -> list[str]:
+    """Say whether the projects that must be in are part of the conflict (one more solve)."""
+    must_in = model._mandatory().append(model._ids(model.force_in, "force_in")).unique()
+    base = ("the solver proved that no portfolio satisfies every constraint together (no "
+            "check on the required projects alone found the conflict)")
+    groups = set(model.constraints_["group"]) & {"mandatory", "force_in"}
+    if not len(must_in) or not groups:
+        return [base + "."]
+    problem = model.build(without=sorted(groups))
+    report = run_solver(problem, solver, time_limit=time_limit)
+    model.build()
+    if report.status is Status.INFEASIBLE:
+        return [base + f"; it stays infeasible even without the required projects "
+                       f"{describe_ids(must_in)}."]
+    return [base + f": a portfolio exists without the required (mandatory or forced-in) "
+                   f"projects {describe_ids(must_in)}, so they conflict with the other rules."]
+
+
+def _usage(model: SelectionModel, chosen: np.ndarray, plan: Any
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Competence use and spend per period of the chosen options."""
     pf = model.portfolio
     options = model.options_
@@ -243,20 +365,25 @@ def _usage(model: SelectionModel, chosen: np.ndarray) -> tuple[pd.DataFrame, pd.
     terms = terms[chosen[terms["option"].to_numpy()]]
     used = terms.assign(period=labels[terms["period"].to_numpy()]).groupby(
         ["competence", "period"])["coef"].sum()
-    usage = pf._capacity.rename(columns={"amount": "capacity"})
+    usage = pf._capacity[["competence", "period", "amount"]].rename(
+        columns={"amount": "capacity"})
     usage = usage.assign(used=used.reindex(
         pd.MultiIndex.from_frame(usage[["competence", "period"]])).fillna(0.0).to_numpy())
     with np.errstate(divide="ignore", invalid="ignore"):
         usage["utilisation"] = usage["used"] / usage["capacity"]
     usage = usage[["competence", "period", "used", "capacity", "utilisation"]]
+    usage = usage.assign(hired=plan.hiring["hired"].to_numpy(), covered=plan.covered,
+                         lent=plan.lent)
 
     pterms = model._period_terms(options)
     pterms = pterms[chosen[pterms["option"].to_numpy()]]
     cost = pterms.groupby("period")["coef"].sum().reindex(range(len(labels)), fill_value=0.0)
     per = pf._budget.per_period
+    hiring = plan.hiring.groupby("period", sort=False)["cost"].sum().reindex(labels)
     spend = pd.DataFrame({
         "period": labels.to_numpy(),
         "cost": cost.to_numpy(),
         "budget": per.to_numpy() if per is not None else np.full(len(labels), np.nan),
+        "hiring": hiring.fillna(0.0).to_numpy(dtype=float),
     })
     return usage.reset_index(drop=True), spend

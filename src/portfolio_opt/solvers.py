@@ -28,7 +28,7 @@ import pulp
 
 from portfolio_opt.exceptions import InputError, SolverError
 
-__all__ = ["SolveReport", "Solver", "Status", "relative_gap", "run_solver"]
+__all__ = ["SolveReport", "Solver", "Status", "relative_gap", "run_solver", "solver_available"]
 
 
 class Status(str, Enum):
@@ -173,12 +173,7 @@ def run_solver(
     """
     _check_options(time_limit, gap, threads)
     which = Solver.parse(solver)
-    if not which.available():
-        raise SolverError(
-            f"solver {which.value!r} is not available on this machine. "
-            + ("Install it with: pip install 'portfolio_opt[highs]'." if which is Solver.HIGHS
-               else "PuLP's bundled CBC could not run; reinstall pulp.")
-        )
+    solver_available(which)
     rel_gap = 0.0 if gap is None else float(gap)
     time_limit = None if time_limit is None else float(time_limit)
     threads = None if threads is None else int(threads)
@@ -189,6 +184,16 @@ def run_solver(
         report = _run_highs(problem, time_limit, rel_gap, threads)
     elapsed = time.perf_counter() - start
     return SolveReport(report[0], report[1], report[2], report[3], elapsed, which.value)
+
+
+def solver_available(which: Solver) -> None:
+    """Raise :class:`SolverError` when ``which`` cannot run on this machine."""
+    if not which.available():
+        raise SolverError(
+            f"solver {which.value!r} is not available on this machine. "
+            + ("Install it with: pip install 'portfolio_opt[highs]'." if which is Solver.HIGHS
+               else "PuLP's bundled CBC could not run; reinstall pulp.")
+        )
 
 
 def _finish(found: bool, proven_optimal: bool, objective: float, bound: float,
@@ -280,14 +285,17 @@ def _quiet_stdout() -> Iterator[None]:
 def _run_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float,
                threads: int | None) -> tuple[Status, float, float, float]:
     cmd = pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, threads=threads)
+    import highspy
+
+    # HiGHS keeps one thread pool per process, sized by the first solve: a solve asking
+    # for another number of threads fails ("not solved") unless the pool is reset.
+    highspy.Highs.resetGlobalScheduler(True)
     try:
         with _quiet_stdout():  # highspy prints its banner from C++ even with msg=False
             problem.solve(cmd)
     except pulp.PulpSolverError as exc:  # pragma: no cover - depends on the library
         raise SolverError(f"HiGHS failed to run: {exc}") from exc
     highs = problem.solverModel
-    import highspy
-
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     ms = highspy.HighsModelStatus
