@@ -718,6 +718,7 @@ def environment() -> dict[str, Any]:
             "cpu": cpu, "cpus": os.cpu_count(), "python": platform.python_version(),
             "pulp": version("pulp"), "highspy": version("highspy"),
             "numpy": version("numpy"), "scipy": version("scipy"), "pandas": version("pandas"),
+            "portfolio_opt": version("portfolio_opt"), "code_sha": code_sha(),
             "git": git, "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
             "command": " ".join([Path(sys.executable).name, *sys.argv])}
 

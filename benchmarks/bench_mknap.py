@@ -37,7 +37,6 @@ import argparse
 import json
 import math
 import os
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -48,6 +47,9 @@ import numpy as np
 import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_build import environment, strict_json  # noqa: E402  (one record format for both)
+
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "mkp"
 TARGET_GAP_PCT = 0.5  # worst gap to best known on mknapcb1, issue 4
 TOL = 1e-6
@@ -261,84 +263,6 @@ def summarise(rows: list[dict[str, Any]]) -> pd.DataFrame:
         max_wall_s=("wall_s", "max"),
     ).reset_index()
     return out
-
-
-def environment() -> dict[str, Any]:
-    """Machine, versions and date, for the record."""
-    import importlib.metadata as md
-
-    def version(pkg: str) -> str:
-        try:
-            return md.version(pkg)
-        except md.PackageNotFoundError:
-            return "not installed"
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-        "uname": " ".join(platform.uname()),
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "python": platform.python_version(),
-        "portfolio_opt": version("portfolio_opt"),
-        "pulp": version("pulp"),
-        "highspy": version("highspy"),
-        "numpy": version("numpy"),
-        "pandas": version("pandas"),
-        "command": " ".join([Path(sys.executable).name, *sys.argv]),
-        "git": _git_state(),
-        "code_sha": _code_sha(),
-        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
-    }
-
-
-def _code_sha() -> str:
-    """Short SHA-256 of the library's source as imported (to tell which code was measured)."""
-    import hashlib
-
-    import portfolio_opt
-
-    root = Path(portfolio_opt.__file__).parent
-    digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
-def _git_state() -> str:
-    """Commit of the repository and the library files changed since (the code measured)."""
-    import subprocess
-
-    try:
-        head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
-                               capture_output=True, text=True, timeout=10).stdout.split("\n")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    changed = sorted(line[3:] for line in dirty if line.strip())
-    return head + (f" + uncommitted changes to {', '.join(changed)}" if changed else "")
-
-
-def strict_json(obj: Any) -> Any:
-    """NaN and infinities (no portfolio, no bound) become null: the file is strict JSON."""
-    if isinstance(obj, dict):
-        return {k: strict_json(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [strict_json(v) for v in obj]
-    if isinstance(obj, float | np.floating) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj
 
 
 def main(argv: list[str] | None = None) -> int:
