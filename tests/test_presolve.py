@@ -13,7 +13,9 @@ import pytest
 
 from conftest import line, small
 from portfolio_opt import InfeasibleError, Portfolio, select
-from portfolio_opt.selection import _DIAGNOSING
+from portfolio_opt import selection as selection_module
+
+_DIAGNOSED = selection_module._diagnosed  # the real diagnosis, before the fixture skips it
 
 Q = ["2027-Q1", "2027-Q2", "2027-Q3"]
 Q4 = [*Q, "2027-Q4"]
@@ -22,9 +24,9 @@ Q4 = [*Q, "2027-Q4"]
 @pytest.fixture(autouse=True, scope="module")
 def _no_diagnosis():
     """The diagnosis (diagnose.py, tested there) is skipped except where a test asks for it."""
-    token = _DIAGNOSING.set(True)
-    yield
-    _DIAGNOSING.reset(token)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(selection_module, "_diagnosed", lambda model, error, *args, **kw: error)
+        yield
 
 
 # ------------------------------------------------------- infeasibility, in the analyst's words
@@ -234,41 +236,35 @@ def test_infeasible_error_carries_the_diagnosis(monkeypatch):
 
     def fake(model, *, solver=None, time_limit=None):
         calls.append((type(model).__name__, solver, time_limit))
-        # a diagnosis that solves again must not be diagnosed itself
+        # a solve with diagnose=False is not diagnosed
         with pytest.raises(InfeasibleError) as inner:
-            select(model.portfolio, **{k: v for k, v in model.get_params().items()
-                                       if k != "portfolio"})
+            select(model.portfolio, diagnose=False,
+                   **{k: v for k, v in model.get_params().items() if k != "portfolio"})
         assert inner.value.conflicts is None
         return FakeDiagnosis()
 
     monkeypatch.setattr(diagnose, "diagnose", fake)
-    token = _DIAGNOSING.set(False)
-    try:
-        with pytest.raises(InfeasibleError) as err:  # found by the solver
-            select(bucket_conflict(), solver="cbc", time_limit=30)
-        assert calls == [("SelectionModel", "cbc", 30)]
-        assert err.value.conflicts is FakeDiagnosis.conflicts
-        assert err.value.relaxation is FakeDiagnosis.relaxation
-        assert err.value.reasons[-1] == "these constraints cannot all hold: A is mandatory."
-        with pytest.raises(InfeasibleError) as err:  # found before solving: reasons kept
-            select(small(mandatory=(True, True, False), budget=6.5))
-        assert len(calls) == 2 and err.value.conflicts is FakeDiagnosis.conflicts
-        assert err.value.reasons == ("required projects A, B (2 projects) cost 7; the total "
-                                     "budget is 6.5.",)
-    finally:
-        _DIAGNOSING.reset(token)
+    monkeypatch.setattr(selection_module, "_diagnosed", _DIAGNOSED)
+    with pytest.raises(InfeasibleError) as err:  # found by the solver
+        select(bucket_conflict(), solver="cbc", time_limit=30)
+    assert calls == [("SelectionModel", "cbc", 30)]
+    assert err.value.conflicts is FakeDiagnosis.conflicts
+    assert err.value.relaxation is FakeDiagnosis.relaxation
+    assert err.value.reasons[-1] == "these constraints cannot all hold: A is mandatory."
+    with pytest.raises(InfeasibleError) as err:  # found before solving: reasons kept
+        select(small(mandatory=(True, True, False), budget=6.5))
+    assert len(calls) == 2 and err.value.conflicts is FakeDiagnosis.conflicts
+    assert err.value.reasons == ("required projects A, B (2 projects) cost 7; the total "
+                                 "budget is 6.5.",)
 
 
 def test_infeasible_error_without_the_diagnosis_module(monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "portfolio_opt.diagnose", None)  # import fails
-    token = _DIAGNOSING.set(False)
-    try:
-        with pytest.raises(InfeasibleError) as err:
-            select(bucket_conflict())
-    finally:
-        _DIAGNOSING.reset(token)
+    monkeypatch.setattr(selection_module, "_diagnosed", _DIAGNOSED)
+    with pytest.raises(InfeasibleError) as err:
+        select(bucket_conflict())
     assert err.value.conflicts is None and err.value.relaxation is None
 
 

@@ -31,7 +31,7 @@ from portfolio_opt import (
     Status,
     select,
 )
-from portfolio_opt.selection import _DIAGNOSING
+from portfolio_opt import selection as selection_module
 
 MANY = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -47,9 +47,9 @@ Q4 = [*Q, "2027-Q4"]
 def _no_diagnosis():
     """The diagnosis of infeasible models (diagnose.py, tested there) is skipped here except
     where a test asks for it: it re-solves the model many times."""
-    token = _DIAGNOSING.set(True)
-    yield
-    _DIAGNOSING.reset(token)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(selection_module, "_diagnosed", lambda model, error, *args, **kw: error)
+        yield
 
 
 def solve_or_none(pf: Portfolio, **options) -> Selection | None:

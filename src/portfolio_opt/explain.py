@@ -13,11 +13,10 @@ Three questions a steering group asks about a portfolio, answered from the model
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import html
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -224,20 +223,6 @@ def _constraints(model: SelectionModel) -> pd.DataFrame:
     missing = [c for c in ("name", "label", "group", "competence", "period", "other_id")
                if c not in cons.columns]
     return cons.assign(**{c: pd.Series(dtype=object) for c in missing}) if missing else cons
-
-
-@contextlib.contextmanager
-def _no_diagnosis() -> Iterator[None]:
-    """Skip the infeasibility diagnosis: re-solves only ask whether a plan exists."""
-    from portfolio_opt import selection as module
-
-    flag = getattr(module, "_DIAGNOSING", None)
-    token = flag.set(True) if flag is not None else None
-    try:
-        yield
-    finally:
-        if token is not None:
-            flag.reset(token)  # type: ignore[union-attr]
 
 
 # ---------------------------------------------------------------------------- what is left
@@ -574,8 +559,7 @@ def _solve_with(model: SelectionModel, pid: str, *, solver: str,
     m = _forced_model(model, pid, float(model.portfolio.projects.at[pid, "cost"])
                       if cost is None else cost)
     try:
-        with _no_diagnosis():
-            return m.solve(solver)
+        return m.solve(solver, diagnose=False)
     except InfeasibleError as exc:
         return exc
 

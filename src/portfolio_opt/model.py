@@ -125,12 +125,13 @@ class SelectionModel:
                                               "max_average_risk")}
 
     def solve(self, solver: Any = None, *, time_limit: float | None = None,
-              gap: float | None = None, threads: int | None = None) -> Selection:
+              gap: float | None = None, threads: int | None = None,
+              diagnose: bool = True) -> Selection:
         """Check, build and solve the model with the parameters as they are now.
 
         Parameters
         ----------
-        solver, time_limit, gap, threads
+        solver, time_limit, gap, threads, diagnose
             As for :func:`portfolio_opt.select`.
 
         Returns
@@ -139,7 +140,8 @@ class SelectionModel:
         """
         from portfolio_opt.selection import solve_model
 
-        return solve_model(self, solver=solver, time_limit=time_limit, gap=gap, threads=threads)
+        return solve_model(self, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
+                           diagnose=diagnose)
 
     # ----------------------------------------------------------------- inputs
     def value_series(self) -> pd.Series:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextvars
 import importlib
 import math
 import time
@@ -23,11 +22,6 @@ if TYPE_CHECKING:
     from portfolio_opt.explain import Explanation
 
 __all__ = ["Selection", "select"]
-
-# True while a diagnosis runs in this context: its own solves must not diagnose again.
-_DIAGNOSING: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "portfolio_opt_diagnosing", default=False)
-
 
 def _empty(columns: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in columns.items()})
@@ -197,6 +191,7 @@ def select(
     schedule: bool = True,
     buckets: pd.DataFrame | None = None,
     max_average_risk: float | None = None,
+    diagnose: bool = True,
 ) -> Selection:
     """Choose the projects, and when they start, of greatest total value that fit every rule.
 
@@ -237,6 +232,12 @@ def select(
         portfolio's (see the data format guide).
     max_average_risk : float, optional
         Bound on the cost-weighted average ``risk`` of the selected projects.
+    diagnose : bool, default True
+        When no portfolio exists, find the conflicting constraints and the
+        smallest relaxation that would help (:func:`portfolio_opt.diagnose`;
+        it re-solves the model many times). False raises the
+        :class:`InfeasibleError` with its reasons only -- what many-solve
+        analyses want.
 
     Returns
     -------
@@ -264,23 +265,18 @@ def select(
     model = SelectionModel(portfolio, value, budget=budget, force_in=force_in,
                            force_out=force_out, schedule=schedule, buckets=buckets,
                            max_average_risk=max_average_risk)
-    return solve_model(model, solver=solver, time_limit=time_limit, gap=gap, threads=threads)
+    return solve_model(model, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
+                       diagnose=diagnose)
 
 
 def _diagnosed(model: SelectionModel, error: InfeasibleError, solver: Any,
                time_limit: float | None, extra_reasons: bool) -> InfeasibleError:
     """Attach the diagnosis of ``diagnose.diagnose(model)`` to ``error`` (when available)."""
-    if _DIAGNOSING.get():
-        return error
     try:
         diagnosis_module = importlib.import_module("portfolio_opt.diagnose")
     except ImportError:
         return error
-    token = _DIAGNOSING.set(True)
-    try:
-        result = diagnosis_module.diagnose(model, solver=solver, time_limit=time_limit)
-    finally:
-        _DIAGNOSING.reset(token)
+    result = diagnosis_module.diagnose(model, solver=solver, time_limit=time_limit)
     reasons = list(error.reasons)
     if extra_reasons and hasattr(result, "reasons"):
         reasons += list(result.reasons())
@@ -289,11 +285,17 @@ def _diagnosed(model: SelectionModel, error: InfeasibleError, solver: Any,
 
 
 def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float | None = None,
-                gap: float | None = None, threads: int | None = None) -> Selection:
-    """Check, build and solve a :class:`SelectionModel`; read the answer by id."""
+                gap: float | None = None, threads: int | None = None,
+                diagnose: bool = True) -> Selection:
+    """Check, build and solve a :class:`SelectionModel`; read the answer by id.
+
+    ``diagnose=False`` skips the infeasibility diagnosis (see :func:`select`).
+    """
     try:
         model.check_feasibility()
     except InfeasibleError as err:
+        if not diagnose:
+            raise
         raise _diagnosed(model, err, solver, time_limit, extra_reasons=False) from None
     t0 = time.perf_counter()
     problem = model.build()
@@ -301,6 +303,8 @@ def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float 
     report = run_solver(problem, solver, time_limit=time_limit, gap=gap, threads=threads)
     if report.status is Status.INFEASIBLE:
         proven = InfeasibleError(_infeasible_reason(model, solver, time_limit))
+        if not diagnose:
+            raise proven
         raise _diagnosed(model, proven, solver, time_limit, extra_reasons=True) from None
     if report.status is Status.UNBOUNDED:  # pragma: no cover - every variable is bounded
         raise SolverError("the solver reports an unbounded model; please report this as a bug.")

@@ -1,10 +1,5 @@
 """Plots of a selection's balance, drawn from the tables of :mod:`portfolio_opt.balance`.
 
-Every function takes an optional matplotlib ``ax``, draws on it and returns
-it. Without ``ax`` a new figure is created with :func:`matplotlib.pyplot.subplots`.
-Nothing here calls ``plt.show()`` or changes global settings (rcParams), so
-the functions work headless with the Agg backend and inside reports.
-
 - :func:`plot_risk_return` -- bubble chart of value against risk.
 - :func:`plot_capacity` -- utilisation heatmap, competence x period.
 - :func:`plot_category_mix` -- share of the selected budget per category.
@@ -17,12 +12,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.colors import Colormap, ListedColormap, TwoSlopeNorm, to_rgba
+from matplotlib.colors import Colormap, ListedColormap, TwoSlopeNorm
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
 from portfolio_opt.balance import capacity_use, category_mix, risk_return
+from portfolio_opt.plotting._common import category_colours, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -30,26 +26,6 @@ if TYPE_CHECKING:
     from portfolio_opt.selection import Selection
 
 __all__ = ["plot_capacity", "plot_category_mix", "plot_risk_return"]
-
-
-def _new_axes(width: float, height: float) -> Axes:
-    """Create a figure with one Axes (pyplot is imported only when needed)."""
-    from matplotlib import pyplot as plt
-
-    _, ax = plt.subplots(figsize=(width, height), layout="constrained")
-    return ax
-
-
-def _category_colours(categories: pd.Index) -> dict[str, tuple[float, float, float, float]]:
-    """Give each category a distinct colour (tab10, then tab20, then a colour wheel)."""
-    n = len(categories)
-    if n <= 10:
-        colours = [to_rgba(colormaps["tab10"](i)) for i in range(n)]
-    elif n <= 20:
-        colours = [to_rgba(colormaps["tab20"](i)) for i in range(n)]
-    else:
-        colours = [to_rgba(colormaps["hsv"](i / n)) for i in range(n)]
-    return dict(zip(map(str, categories), colours, strict=True))
 
 
 def _utilisation_cmap() -> Colormap:
@@ -111,8 +87,8 @@ def plot_risk_return(selection: Selection, ax: Axes | None = None) -> Axes:
     """
     table = risk_return(selection)
     if ax is None:
-        ax = _new_axes(7.0, 5.0)
-    colours = _category_colours(pd.Index(pd.unique(table["category"])))
+        ax = new_axes(7.0, 5.0)
+    colours = category_colours(pd.Index(pd.unique(table["category"])))
     max_cost = float(table["cost"].max()) if len(table) else 0.0
     max_area = 1200.0  # points^2 of the costliest bubble
     scale = max_area / max_cost if max_cost > 0 else 0.0
@@ -205,7 +181,7 @@ def plot_capacity(selection: Selection, ax: Axes | None = None) -> Axes:
     over = table["over_allocated"].to_numpy(dtype=bool)
     n_rows, n_cols = utilisation.shape
     if ax is None:
-        ax = _new_axes(max(6.0, 2.0 + 0.75 * n_cols), max(2.5, 1.4 + 0.45 * n_rows))
+        ax = new_axes(max(6.0, 2.0 + 0.75 * n_cols), max(2.5, 1.4 + 0.45 * n_rows))
     ax.set_title("Capacity utilisation (used / capacity)")
     ax.set_xlabel("Period")
     ax.set_ylabel("Competence")
@@ -303,7 +279,7 @@ def plot_category_mix(selection: Selection, ax: Axes | None = None, by: str = "c
     table = category_mix(selection, by=by)
     n = len(table)
     if ax is None:
-        ax = _new_axes(7.0, max(2.5, 1.2 + 0.55 * n))
+        ax = new_axes(7.0, max(2.5, 1.2 + 0.55 * n))
     y = np.arange(n, dtype=float)
     height = 0.38
     selected = ax.barh(y - height / 2, table["share_selected"].to_numpy(dtype=float), height,
