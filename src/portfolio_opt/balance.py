@@ -144,11 +144,20 @@ def capacity_use(selection: Selection) -> pd.DataFrame:
         portfolio's order). The quantities are
 
         - ``used``: amount of the competence the selected projects need;
-        - ``capacity``: amount available;
+        - ``capacity``: amount available in house;
         - ``utilisation``: ``used / capacity`` (NaN when both are 0, inf when
-          capacity is 0 and something is used);
-        - ``over_allocated``: bool, used exceeds capacity (beyond
-          ``1e-9 * max(1, capacity)`` of floating-point noise).
+          capacity is 0 and something is used) -- above 100 % where hiring or
+          substitution supplies the rest;
+        - ``hired``: units hired (flexible capacity, see ``selection.hiring``);
+        - ``covered``: work other competences do in its place (its units);
+        - ``lent``: units of it working for other competences;
+        - ``load``: what falls on the in-house capacity,
+          ``used + lent - covered - hired``;
+        - ``supported``: bool, hiring or substitution supplies part of the
+          need (``hired + covered`` above noise);
+        - ``over_allocated``: bool, ``load`` exceeds capacity (beyond
+          ``1e-9 * max(1, capacity)`` of floating-point noise) -- a plan that
+          does not fit; never true for a feasible selection.
 
         ``table["utilisation"]`` is the competence x period matrix of
         utilisation.
@@ -176,11 +185,17 @@ def capacity_use(selection: Selection) -> pd.DataFrame:
     usage = selection.usage
     periods = pd.Index(selection.portfolio.periods, name="period")
     competences = pd.Index(pd.unique(usage["competence"]), name="competence")
+    usage = usage.assign(**{c: usage[c] if c in usage.columns else 0.0
+                            for c in ("hired", "covered", "lent")})
+    usage = usage.assign(load=usage["used"] + usage["lent"] - usage["covered"] - usage["hired"])
     parts = {}
-    for quantity in ("used", "capacity", "utilisation"):
+    for quantity in ("used", "capacity", "utilisation", "hired", "covered", "lent", "load"):
         wide = usage.pivot(index="competence", columns="period", values=quantity)
         parts[quantity] = wide.reindex(index=competences, columns=periods).astype(float)
-    over = _is_over(parts["used"].to_numpy(), parts["capacity"].to_numpy())
+    support = parts["hired"].to_numpy() + parts["covered"].to_numpy()
+    parts["supported"] = pd.DataFrame(_is_over(support, np.zeros_like(support)),
+                                      index=competences, columns=periods, dtype=bool)
+    over = _is_over(parts["load"].to_numpy(), parts["capacity"].to_numpy())
     parts["over_allocated"] = pd.DataFrame(over, index=competences, columns=periods, dtype=bool)
     table = pd.concat(parts, axis=1, names=["quantity", "period"])
     table.index.name = "competence"

@@ -179,6 +179,7 @@ def plot_capacity(selection: Selection, ax: Axes | None = None) -> Axes:
     table = capacity_use(selection)
     utilisation = table["utilisation"]
     over = table["over_allocated"].to_numpy(dtype=bool)
+    supported = table["supported"].to_numpy(dtype=bool)
     n_rows, n_cols = utilisation.shape
     if ax is None:
         ax = new_axes(max(6.0, 2.0 + 0.75 * n_cols), max(2.5, 1.4 + 0.45 * n_rows))
@@ -216,7 +217,8 @@ def plot_capacity(selection: Selection, ax: Axes | None = None) -> Axes:
             elif np.isinf(value):
                 text = "no cap."
             else:
-                text = f"{value:.0%}" + ("!" if over[i, j] else "")
+                text = f"{value:.0%}" + ("!" if over[i, j] else "") + (
+                    "*" if supported[i, j] else "")
             red, green, blue, _ = image.cmap(image.norm(drawn[i, j]))
             dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5
             ax.text(j, i, text, ha="center", va="center", fontsize="small",
@@ -228,10 +230,13 @@ def plot_capacity(selection: Selection, ax: Axes | None = None) -> Axes:
     ax.set_xticks(range(n_cols), labels=[str(p) for p in utilisation.columns],
                   rotation=45 if n_cols > 6 else 0, ha="right" if n_cols > 6 else "center")
     ax.set_yticks(range(n_rows), labels=[str(c) for c in utilisation.index])
-    n_over = int(over.sum())
-    if n_over:
-        ax.set_title(f"Capacity utilisation (used / capacity)\n{n_over} cells over capacity "
-                     "(> 100 %, outlined in red, marked !)")
+    notes = []
+    if over.any():
+        notes.append(f"{int(over.sum())} cells over capacity (outlined in red, marked !)")
+    if supported.any():
+        notes.append("* hired or covered by another competence")
+    if notes:
+        ax.set_title("Capacity utilisation (used / capacity)\n" + "; ".join(notes))
     return ax
 
 
