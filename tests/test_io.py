@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from portfolio_opt import InputError
+from portfolio_opt import InputError, Portfolio
 from portfolio_opt.io import read_portfolio
 
 PERIODS = ["2027-Q1", "2027-Q2", "2027-Q3"]
@@ -17,15 +17,23 @@ def tables():
             "earliest_start": ["2027-Q1", "2027-Q1", "2027-Q2"],
             "mandatory": [True, False, False],
             "value": [1.0, 2.0, 3.0],
+            "category": ["run", "007", "grow"],
         }),
         "demand": pd.DataFrame({"project_id": ["007", "P02"], "competence": ["dev", "dev"],
                                 "amount": [1.0, 2.0], "offset": [None, 1]}),
-        "capacity": pd.DataFrame({"competence": ["dev"] * 3, "period": PERIODS,
-                                  "amount": [3.0, 3.0, 3.0]}),
+        "capacity": pd.DataFrame({"competence": ["dev"] * 3 + ["data"] * 3,
+                                  "period": PERIODS * 2, "amount": [3.0] * 6}),
         "budget": pd.DataFrame({"period": ["total", *PERIODS], "amount": [50, 20, 20, 20]}),
-        "relations": pd.DataFrame({"kind": ["requires"], "project_id": ["P03"],
-                                   "other_id": ["007"]}),
+        "relations": pd.DataFrame({"kind": ["requires", "synergy"], "project_id": ["P03", "P02"],
+                                   "other_id": ["007", "P03"], "lag": [0, None],
+                                   "value": [None, 0.5]}),
         "periods": pd.DataFrame({"period": PERIODS}),
+        "groups": pd.DataFrame({"group": ["010", "010"], "project_id": ["007", "P02"]}),
+        "group_limits": pd.DataFrame({"group": ["010"], "min": [1], "max": [2]}),
+        "buckets": pd.DataFrame({"column": ["category"], "value": ["007"], "measure": ["cost"],
+                                 "min": [0.1], "max": [0.9]}),
+        "substitution": pd.DataFrame({"competence": ["data"], "covers": ["dev"],
+                                      "efficiency": [0.5]}),
     }
 
 
@@ -63,14 +71,29 @@ def test_read_round_trip(source):
     d = pf.demand.set_index(["project_id", "offset"])["amount"]
     assert d.to_dict() == {("007", 0): 1.0, ("P02", 1): 2.0}
     assert pf.relations[["kind", "project_id", "other_id"]].values.tolist() == [
-        ["requires", "P03", "007"]]
+        ["requires", "P03", "007"], ["synergy", "P02", "P03"]]
+
+
+def test_read_every_table_as_the_constructor_reads_it(source):
+    # groups, limits, buckets and substitution come back as Portfolio(**tables) has them, with
+    # text that looks like a number ("010", "007") kept as text
+    pf = read_portfolio(source)
+    t = tables()
+    t["periods"] = PERIODS
+    direct = Portfolio(**t)
+    for name in ("relations", "groups", "group_limits", "buckets", "substitution", "demand",
+                 "capacity", "projects"):
+        pd.testing.assert_frame_equal(getattr(pf, name), getattr(direct, name), obj=name)
+    assert pf.groups["group"].tolist() == ["010", "010"]
+    assert pf.buckets["value"].tolist() == ["007"]
 
 
 def test_wide_capacity_in_csv(tmp_path):
     t = tables()
-    t["capacity"] = pd.DataFrame({"competence": ["dev"], **{p: [3.0] for p in PERIODS}})
+    t["capacity"] = pd.DataFrame({"competence": ["dev", "data"],
+                                  **{p: [3.0, 1.0] for p in PERIODS}})
     pf = read_portfolio(write_folder(tmp_path / "pf", t))
-    assert pf.capacity["amount"].tolist() == [3.0, 3.0, 3.0]
+    assert pf.capacity["amount"].tolist() == [3.0, 3.0, 3.0, 1.0, 1.0, 1.0]
 
 
 def test_errors_name_the_file(tmp_path):

@@ -14,13 +14,23 @@ from portfolio_opt.portfolio import Portfolio
 __all__ = ["TABLES", "read_gates", "read_portfolio"]
 
 #: The tables of a portfolio, in the order they are read; only ``projects`` is required.
-TABLES = ("projects", "demand", "capacity", "budget", "relations", "periods", "criteria")
+TABLES = ("projects", "demand", "capacity", "budget", "relations", "periods", "criteria",
+          "groups", "group_limits", "buckets", "substitution")
 #: Tables of a review that are not part of the portfolio itself.
 REVIEW_TABLES = ("gates",)
 
 # Identifier-like columns are read as text so that "007" or "2027-Q1" survive.
 _TEXT_COLUMNS = ("project_id", "other_id", "competence", "period", "earliest_start",
-                 "latest_start", "name", "category", "kind", "criterion", "direction")
+                 "latest_start", "name", "category", "kind", "criterion", "direction", "group",
+                 "covers", "column", "measure", "parent")
+# ... and, in some tables only, columns that are numbers elsewhere: a bucket's ``value`` is the
+# category it is about ("grow", "007"), a relation's ``value`` is a synergy.
+_TEXT_IN_TABLE = {"buckets": ("value",)}
+
+
+def _text_dtypes(table: str) -> dict[str, type]:
+    """Columns of ``table`` to read as text."""
+    return {c: str for c in _TEXT_COLUMNS + _TEXT_IN_TABLE.get(table, ())}
 
 
 def read_portfolio(path: str | Path) -> Portfolio:
@@ -28,8 +38,9 @@ def read_portfolio(path: str | Path) -> Portfolio:
 
     A folder holds ``projects.csv`` and, optionally, ``demand.csv``,
     ``capacity.csv``, ``budget.csv``, ``relations.csv``, ``periods.csv`` (one
-    column ``period``, in order) and ``criteria.csv``. A workbook holds one
-    sheet per table with the same names. Columns are described in the data
+    column ``period``, in order), ``criteria.csv``, ``groups.csv`` with
+    ``group_limits.csv``, ``buckets.csv`` and ``substitution.csv``. A workbook
+    holds one sheet per table with the same names. Columns are described in the data
     format guide (``docs/data-format.md``). Capacity may also be given wide:
     a ``competence`` column and one column per period.
 
@@ -101,8 +112,7 @@ def _read_folder(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]
         if not file.exists():
             continue
         try:
-            tables[name] = pd.read_csv(file, dtype={c: str for c in _TEXT_COLUMNS},
-                                       skipinitialspace=True)
+            tables[name] = pd.read_csv(file, dtype=_text_dtypes(name), skipinitialspace=True)
         except (pd.errors.ParserError, UnicodeDecodeError) as exc:
             raise InputError(f"file {file.name}: cannot be read as CSV ({exc}).") from None
         except pd.errors.EmptyDataError:
@@ -125,13 +135,16 @@ def _read_workbook(file: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]
         raise InputError(
             f"reading {file.name} needs openpyxl: pip install 'portfolio_opt[excel]'."
         ) from None
-    sheets = pd.read_excel(file, sheet_name=None, dtype={c: str for c in _TEXT_COLUMNS})
-    lower = {s.strip().lower(): s for s in sheets}
-    tables = {name: sheets[lower[name]] for name in TABLES + REVIEW_TABLES if name in lower}
+    with pd.ExcelFile(file) as book:
+        lower = {str(s).strip().lower(): s for s in book.sheet_names}
+        tables = {name: pd.read_excel(book, sheet_name=lower[name], dtype=_text_dtypes(name))
+                  for name in TABLES + REVIEW_TABLES if name in lower}
+        sheets = book.sheet_names
     where = {name: f"workbook {file.name}, sheet {lower[name]!r}" for name in tables}
     if "projects" not in tables:
         raise InputError(
-            f"workbook {file.name}: no sheet 'projects' (sheets found: {', '.join(sheets)}). "
+            f"workbook {file.name}: no sheet 'projects' (sheets found: "
+            f"{', '.join(map(str, sheets))}). "
             f"Name the sheets after the tables: {', '.join(TABLES)}."
         )
     return tables, where
