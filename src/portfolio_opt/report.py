@@ -56,8 +56,13 @@ figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption, p.note { color: #555; font-size: .85em; }
 .status-optimal { color: #006d2c; font-weight: bold; }
 .status-other { color: #a50f15; font-weight: bold; }
+@page { size: A4 landscape; margin: 10mm; }
 @media print {
-  body { margin: 0; max-width: none; font-size: 10pt; }
+  body { margin: 0; max-width: none; font-size: 9pt; }
+  table { font-size: 7pt; }
+  th, td { padding: .1em .3em; }
+  td { overflow-wrap: anywhere; }
+  td.num { white-space: nowrap; overflow-wrap: normal; }
   h2 { break-after: avoid; page-break-after: avoid; }
   figure, tr { break-inside: avoid; page-break-inside: avoid; }
   section.plots, section.usage { break-before: page; page-break-before: always; }
