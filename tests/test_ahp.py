@@ -663,21 +663,18 @@ def test_hierarchy_three_levels_and_precomputed_nodes():
     assert weights.sum() == pytest.approx(1.0)
 
 
+def _two_projects(**scores: list[float]) -> pd.DataFrame:
+    """Projects P1 and P2 (cost 1 and 2, one period) with these criterion columns."""
+    return pd.DataFrame({"project_id": ["P1", "P2"], "cost": [1.0, 2.0], "duration": [1, 1],
+                         **scores})
+
+
 def test_hierarchy_criteria_are_accepted_by_scoring():
     from portfolio_opt import scoring
     from portfolio_opt.portfolio import Portfolio
 
     tree = ahp_hierarchy({None: {("value", "fit"): 3}, "value": {("npv", "roi"): 1}})
-    projects = pd.DataFrame(
-        {
-            "project_id": ["P1", "P2"],
-            "cost": [1.0, 2.0],
-            "duration": [1, 1],
-            "npv": [1.0, 2.0],
-            "roi": [3.0, 1.0],
-            "fit": [1.0, 5.0],
-        }
-    )
+    projects = _two_projects(npv=[1.0, 2.0], roi=[3.0, 1.0], fit=[1.0, 5.0])
     leaf = scoring.leaf_weights(Portfolio(projects), tree.to_criteria())
     pd.testing.assert_series_equal(
         leaf.sort_index(), tree.global_weights.sort_index(), check_names=False
@@ -689,15 +686,7 @@ def test_flat_criteria_are_accepted_by_scoring():
     from portfolio_opt.scoring import score
 
     result = ahp({("npv", "risk"): 3})
-    projects = pd.DataFrame(
-        {
-            "project_id": ["P1", "P2"],
-            "cost": [1.0, 2.0],
-            "duration": [1, 1],
-            "npv": [1.0, 2.0],
-            "risk": [0.1, 0.9],
-        }
-    )
+    projects = _two_projects(npv=[1.0, 2.0], risk=[0.1, 0.9])
     scores = score(Portfolio(projects), result.to_criteria({"risk": "min"}))
     assert scores.tolist() == pytest.approx([0.25, 0.75])
 

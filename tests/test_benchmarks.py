@@ -67,14 +67,21 @@ def _direct_for(bench_build, pf, model):
     return bench_build.build_direct(pf, **shape, value=value)
 
 
+def _both_builds(bench_build, pf, value=None):
+    """The library's model of ``pf`` (built) and the direct build of the same model."""
+    if value is None and "value" in pf.projects.columns:
+        value = "value"
+    model = SelectionModel(pf, value)
+    model.build()
+    return (model, *_direct_for(bench_build, pf, model))
+
+
 # ------------------------------------------------------------------------------ bench_build
 @pytest.mark.parametrize("make", [lambda: synthetic(300, 6, 8, seed=3), load_sample],
                          ids=["synthetic", "sample"])
 def test_direct_matrix_has_the_rows_and_nonzeros_of_the_pulp_model(bench_build, make):
     pf = make()
-    model = SelectionModel(pf, "value" if "value" in pf.projects.columns else None)
-    model.build()
-    dm, h = _direct_for(bench_build, pf, model)
+    model, dm, h = _both_builds(bench_build, pf)
     rows, nnz = _pulp_counts(model)
     n_cols = len(model.problem_.variables())
     assert dm.A.shape == (rows, n_cols)
@@ -88,9 +95,7 @@ def test_direct_matrix_has_the_rows_and_nonzeros_of_the_pulp_model(bench_build, 
 
 def test_sample_exercises_more_than_budget_and_capacity(bench_build):
     pf = load_sample()
-    model = SelectionModel(pf)
-    model.build()
-    dm, _ = _direct_for(bench_build, pf, model)
+    model, dm, _ = _both_builds(bench_build, pf)
     groups = set(dm.group)
     assert {"budget", "period_budget", "capacity"} <= groups
     assert groups & {"requires", "excludes", "together"}
@@ -104,9 +109,7 @@ def test_sample_exercises_more_than_budget_and_capacity(bench_build):
 def test_direct_model_has_the_library_optimum(bench_build, make):
     # same model, same optimum: solve the directly loaded HiGHS model to optimality
     pf = make()
-    model = SelectionModel(pf, "value" if "value" in pf.projects.columns else None)
-    model.build()
-    dm, h = _direct_for(bench_build, pf, model)
+    model, dm, h = _both_builds(bench_build, pf)
     import highspy
 
     h.setOptionValue("mip_rel_gap", 0.0)
@@ -122,9 +125,7 @@ def test_direct_model_has_the_library_optimum(bench_build, make):
 
 def test_same_model_check_is_not_vacuous(bench_build):
     pf = synthetic(200, 5, 6, seed=1)
-    model = SelectionModel(pf, "value")
-    model.build()
-    dm, _ = _direct_for(bench_build, pf, model)
+    model, dm, _ = _both_builds(bench_build, pf)
     bench_build.check_same_model(model, dm)
     # one coefficient changed
     bad = replace(dm, A=dm.A.copy())

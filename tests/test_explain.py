@@ -27,6 +27,7 @@ from portfolio_opt.explain import Explanation, explain
 
 # the module (``portfolio_opt.explain`` may also name the function in the package namespace)
 explain_module = importlib.import_module("portfolio_opt.explain")
+enter_module = importlib.import_module("portfolio_opt.explain_enter")  # the re-solves
 Q = ["2027-Q1", "2027-Q2", "2027-Q3"]
 
 
@@ -637,7 +638,7 @@ def test_cost_to_enter_through_the_risk_bound():
 
 def test_bisection_gives_the_same_answers(monkeypatch):
     # the bisection (used when the one-program search cannot run) against brute force
-    monkeypatch.setattr(explain_module, "_max_cost", lambda *args, **kwargs: None)
+    monkeypatch.setattr(enter_module, "_max_cost", lambda *args, **kwargs: None)
     projects = _projects([("A", 4.0, 5.0, Q[0], Q[0], 1), ("B", 4.0, 4.0, Q[0], Q[0], 1),
                           ("C", 4.0, 3.0, Q[0], Q[0], 1)]).assign(risk=[5.0, 1.0, 1.0])
     pf = Portfolio(projects, periods=[Q[0]])
@@ -658,7 +659,7 @@ def test_value_to_enter_random_portfolios(case, bisection):
     except InfeasibleError:
         return
     ex = explain(sel)
-    with mock.patch.object(explain_module, "_max_cost", lambda *a, **k: None) if bisection \
+    with mock.patch.object(enter_module, "_max_cost", lambda *a, **k: None) if bisection \
             else contextlib.nullcontext():
         table = ex.value_to_enter()
     _check_value_to_enter(pf, table, sel.value)
@@ -714,6 +715,27 @@ def test_error_unknown_ids_in_value_to_enter():
 def test_error_unknown_solver():
     with pytest.raises(InputError, match=r"unknown solver 'gurobi'; valid solvers: cbc, highs"):
         explain(select(_small_lp_portfolio()), solver="gurobi")
+
+
+def test_value_to_enter_same_serial_and_on_a_process_pool():
+    # one run_many task per excluded project: two processes give the serial table exactly
+    from concurrent.futures import ProcessPoolExecutor
+
+    ex = explain(select(_small_lp_portfolio()))
+    ids = ex.projects.index.tolist()  # selected ones too: rows without a solve, in order
+    serial = ex.value_to_enter(ids)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        parallel = ex.value_to_enter(ids, executor=pool, progress=False)
+    pd.testing.assert_frame_equal(serial, parallel)
+    assert serial["project_id"].tolist() == ids
+    assert (serial["solves"] > 0).sum() >= 2 and (serial["solves"] == 0).sum() >= 1
+
+
+def test_error_value_to_enter_executor_without_submit():
+    ex = explain(select(_small_lp_portfolio()))
+    with pytest.raises(InputError, match=r"value_to_enter: executor must be a "
+                                         r"concurrent\.futures\.Executor .* got int 4"):
+        ex.value_to_enter(executor=4)
 
 
 def test_single_id_string_is_accepted():

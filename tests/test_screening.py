@@ -456,6 +456,18 @@ def test_gates_table_errors(gates, message):
 # the sample portfolio
 
 
+def _reach(ids, rel, src, dst):
+    """``ids`` and every project reached from them along relations ``src -> dst`` (requires,
+    together) and back along ``together``: an independent closure of the relations."""
+    ids = set(ids)
+    while True:
+        more = set(rel.loc[rel[src].isin(ids) & (rel["kind"] != "excludes"), dst])
+        more |= set(rel.loc[rel[dst].isin(ids) & (rel["kind"] == "together"), src])
+        if more <= ids:
+            return ids
+        ids |= more
+
+
 def test_sample_portfolio_gates():
     pf = datasets.load_sample()
     gates = pd.DataFrame({
@@ -471,24 +483,9 @@ def test_sample_portfolio_gates():
     protected = set(projects.index[regulatory | projects["mandatory"]])
     # closure of requires/together from the protected projects
     rel = pf.relations
-    changed = True
-    while changed:
-        pulled = set(rel.loc[rel["project_id"].isin(protected) & (rel["kind"] != "excludes"),
-                             "other_id"])
-        pulled |= set(rel.loc[rel["other_id"].isin(protected) & (rel["kind"] == "together"),
-                              "project_id"])
-        changed = not pulled <= protected
-        protected |= pulled
+    protected = _reach(protected, rel, "project_id", "other_id")  # what they need
     failing = set(projects.index[projects["strategic_fit"] < 2]) - protected
-    rejected = set(failing)
-    changed = True
-    while changed:
-        needs = set(rel.loc[rel["other_id"].isin(rejected) & (rel["kind"] != "excludes"),
-                            "project_id"])
-        needs |= set(rel.loc[rel["project_id"].isin(rejected) & (rel["kind"] == "together"),
-                             "other_id"])
-        changed = not needs <= rejected
-        rejected |= needs
+    rejected = _reach(failing, rel, "other_id", "project_id")  # what needs them
     assert set(result.rejected) == rejected
     assert set(result.mandatory) == set(projects.index[regulatory | projects["mandatory"]])
     assert len(result.portfolio) == len(pf) - len(rejected)

@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from portfolio_opt._words import join as _join
+from portfolio_opt._words import number as _num
 from portfolio_opt.exceptions import InputError, SolverError
 from portfolio_opt.solvers import Solver, Status, run_solver
 
@@ -59,6 +61,25 @@ STRUCTURAL: frozenset[str] = frozenset({"one_start", "synergy"})
 # Rows that receive slack in the elastic relaxation.
 ELASTIC: tuple[str, ...] = ("budget", "period_budget", "capacity")
 
+# Each constraint group in words; the fields are filled by _describe.
+_DESCRIPTIONS: dict[str, str] = {
+    "mandatory": "mandatory project {project} (cost {cost})",
+    "force_in": "project {project} forced in (cost {cost})",
+    "force_out": "project {project} forced out",
+    "requires": "{project} requires {other}",
+    "precedence": "{project} starts only after {other} finishes{after}",
+    "excludes": "{project} and {other} exclude each other",
+    "together": "{project} and {other} go together (both or neither)",
+    "budget": "total budget ({rhs})",
+    "period_budget": "budget of {period} ({rhs})",
+    "capacity": "capacity of {competence} in {period} ({rhs})",
+    "group_min": "at least {rhs} of the projects of group {group_name}",
+    "group_max": "at most {rhs} of the projects of group {group_name}",
+    "bucket_min": "{column} = {value} holds at least {share}% of {of}",
+    "bucket_max": "{column} = {value} holds at most {share}% of {of}",
+    "risk": "cost-weighted average risk at most {limit}",
+    "substitution": "at most {rhs} {competence} covering {covers} in {period}",
+}
 _CONFLICT_COLUMNS = ["group", "label", "description", "message", "fixes_model", "constraints"]
 _RELAXATION_COLUMNS = ["constraint", "group", "competence", "period", "rhs", "extra_needed"]
 _TOL = 1e-6
@@ -399,59 +420,28 @@ def _conflict_table(model: Any, kept: list[_Group], oracle: _Oracle) -> pd.DataF
 
 
 def _describe(model: Any, g: _Group) -> str:
-    """One constraint group in the analyst's words."""
-    row, family = g.row, g.family
+    """One constraint group in the analyst's words (:data:`_DESCRIPTIONS`)."""
+    row = g.row
     projects = model.portfolio._projects
-    pid, oid = _get(row, "project_id"), _get(row, "other_id")
-    rhs = _get(row, "rhs")
+    words = {c: _get(row, c) for c in ("period", "competence", "group_name", "column", "value",
+                                       "covers")}
 
     def project(p: Any) -> str:
         name = projects.at[p, "name"] if "name" in projects.columns and p in projects.index \
             else None
         return f"{p} '{name}'" if isinstance(name, str) and name else str(p)
 
-    def cost(p: Any) -> str:
-        return _num(float(projects.at[p, "cost"])) if p in projects.index else "?"
-
-    if family == "mandatory":
-        return f"mandatory project {project(pid)} (cost {cost(pid)})"
-    if family == "force_in":
-        return f"project {project(pid)} forced in (cost {cost(pid)})"
-    if family == "force_out":
-        return f"project {project(pid)} forced out"
-    if family == "requires":
-        return f"{project(pid)} requires {project(oid)}"
-    if family == "precedence":
-        lag = _get(row, "lag")
-        after = f" + {_num(float(lag))} period(s)" if lag not in (None, 0, 0.0) else ""
-        return f"{project(pid)} starts only after {project(oid)} finishes{after}"
-    if family == "excludes":
-        return f"{project(pid)} and {project(oid)} exclude each other"
-    if family == "together":
-        return f"{project(pid)} and {project(oid)} go together (both or neither)"
-    if family == "budget":
-        return f"total budget ({_num(rhs)})"
-    if family == "period_budget":
-        return f"budget of {_get(row, 'period')} ({_num(rhs)})"
-    if family == "capacity":
-        return f"capacity of {_get(row, 'competence')} in {_get(row, 'period')} ({_num(rhs)})"
-    if family in ("group_min", "group_max"):
-        word = "at least" if family == "group_min" else "at most"
-        return f"{word} {_num(rhs)} of the projects of group {_get(row, 'group_name')}"
-    if family in ("bucket_min", "bucket_max"):
-        word = "at least" if family == "bucket_min" else "at most"
-        measure = _get(row, "measure")
-        of = {"cost": "the selected projects' cost", "count": "the selected projects"}.get(
-            measure, f"the selected projects' {measure}")
-        share = float(_get(row, "share") or 0.0) * 100
-        return (f"{_get(row, 'column')} = {_get(row, 'value')} holds {word} {share:.4g}% of "
-                f"{of}")
-    if family == "risk":
-        return f"cost-weighted average risk at most {_num(_get(row, 'limit'))}"
-    if family == "substitution":
-        return (f"at most {_num(rhs)} {_get(row, 'competence')} covering "
-                f"{_get(row, 'covers')} in {_get(row, 'period')}")
-    return f"constraint {g.label}"
+    pid, lag, measure = _get(row, "project_id"), _get(row, "lag"), _get(row, "measure")
+    words |= {
+        "project": project(pid), "other": project(_get(row, "other_id")),
+        "cost": _num(float(projects.at[pid, "cost"])) if pid in projects.index else "?",
+        "after": f" + {_num(float(lag))} period(s)" if lag not in (None, 0, 0.0) else "",
+        "rhs": _num(_get(row, "rhs")), "limit": _num(_get(row, "limit")),
+        "share": f"{float(_get(row, 'share') or 0.0) * 100:.4g}",
+        "of": {"cost": "the selected projects' cost", "count": "the selected projects"}.get(
+            measure, f"the selected projects' {measure}"),
+    }
+    return _DESCRIPTIONS.get(g.family, "constraint {label}").format(label=g.label, **words)
 
 
 def _extras_in_words(relaxation: pd.DataFrame) -> str:
@@ -523,20 +513,6 @@ def _column(rows: pd.DataFrame, column: str) -> np.ndarray:
     if column not in rows.columns:
         return np.full(len(rows), None, dtype=object)
     return rows[column].astype(object).where(rows[column].notna(), None).to_numpy()
-
-
-def _num(x: Any) -> str:
-    """Format a number for a sentence: 1,200, 90.83 or 0.125 (the tables keep every digit)."""
-    if x is None:
-        return "?"
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    return f"{x:,.0f}" if x.is_integer() or abs(x) >= 1000 else f"{x:,.4g}"
-
-
-def _join(items: list[str], word: str = "and") -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

@@ -218,34 +218,17 @@ def ranking(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt.portfolio import Portfolio
-    >>> projects = pd.DataFrame(
-    ...     {
-    ...         "project_id": ["P1", "P2", "P3"],
-    ...         "cost": [100.0, 250.0, 80.0],
-    ...         "duration": [2, 3, 1],
-    ...         "strategic_fit": [3.0, 5.0, 1.0],
-    ...         "risk": [0.2, 0.6, 0.4],
-    ...     }
-    ... )
-    >>> criteria = pd.DataFrame(
-    ...     {
-    ...         "criterion": ["strategic_fit", "risk"],
-    ...         "weight": [3, 1],
-    ...         "direction": ["max", "min"],
-    ...     }
-    ... )
-    >>> table = ranking(Portfolio(projects, criteria=criteria))
-    >>> table[["rank", "score", "contribution:strategic_fit", "contribution:risk"]]
+    >>> from portfolio_opt.datasets import load_sample
+    >>> table = ranking(load_sample())  # scored by the sample's criteria table
+    >>> table[["rank", "score", "cost", "score_per_cost"]].head(3).round(4)
     ... # doctest: +NORMALIZE_WHITESPACE
-                rank  score  contribution:strategic_fit  contribution:risk
+                rank   score    cost  score_per_cost
     project_id
-    P2             1  0.750                       0.750              0.000
-    P1             2  0.625                       0.375              0.250
-    P3             3  0.125                       0.000              0.125
-    >>> table["score_per_cost"].round(5).tolist()
-    [0.003, 0.00625, 0.00156]
+    P04            1  0.9250  2325.0          0.0004
+    P39            2  0.7105   780.0          0.0009
+    P16            3  0.6725   345.0          0.0019
+    >>> table.loc["P04", ["contribution:strategic_fit", "contribution:risk"]].round(4).tolist()
+    [0.3, 0.1125]
     """
     projects = portfolio.projects
     checked = _check(portfolio, projects, criteria, missing, weight_scale)
@@ -308,30 +291,13 @@ def normalised(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt.portfolio import Portfolio
-    >>> projects = pd.DataFrame(
-    ...     {
-    ...         "project_id": ["P1", "P2", "P3"],
-    ...         "cost": [100.0, 250.0, 80.0],
-    ...         "duration": [2, 3, 1],
-    ...         "strategic_fit": [3.0, 5.0, 1.0],
-    ...         "risk": [0.2, 0.6, 0.4],
-    ...     }
-    ... )
-    >>> criteria = pd.DataFrame(
-    ...     {
-    ...         "criterion": ["strategic_fit", "risk"],
-    ...         "weight": [3, 1],
-    ...         "direction": ["max", "min"],
-    ...     }
-    ... )
-    >>> normalised(Portfolio(projects), criteria)  # doctest: +NORMALIZE_WHITESPACE
-    criterion   strategic_fit  risk
+    >>> from portfolio_opt.datasets import load_sample
+    >>> normalised(load_sample()).loc[["P01", "P02"], ["strategic_fit", "urgency", "risk"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+    criterion   strategic_fit  urgency  risk
     project_id
-    P1                    0.5   1.0
-    P2                    1.0   0.0
-    P3                    0.0   0.5
+    P01                  0.75     0.25   0.5
+    P02                  0.75     1.00   0.5
     """
     projects = portfolio.projects
     checked = _check(portfolio, projects, criteria, missing, WeightScale.POINTS)
@@ -372,34 +338,19 @@ def leaf_weights(
     Examples
     --------
     >>> import pandas as pd
-    >>> from portfolio_opt.portfolio import Portfolio
-    >>> projects = pd.DataFrame(
-    ...     {
-    ...         "project_id": ["P1", "P2", "P3"],
-    ...         "cost": [100.0, 250.0, 80.0],
-    ...         "duration": [2, 3, 1],
-    ...         "strategic_fit": [3.0, 5.0, 1.0],
-    ...         "risk": [0.2, 0.6, 0.4],
-    ...     }
-    ... )
-    >>> criteria = pd.DataFrame(
-    ...     {
-    ...         "criterion": ["strategic_fit", "risk"],
-    ...         "weight": [3, 1],
-    ...         "direction": ["max", "min"],
-    ...     }
-    ... )
+    >>> from portfolio_opt.datasets import load_sample
     >>> tree = pd.DataFrame(
     ...     {
-    ...         "criterion": ["benefit", "strategic_fit", "risk"],
-    ...         "weight": [3, 1, 1],
-    ...         "parent": [None, "benefit", None],
+    ...         "criterion": ["benefit", "strategic_fit", "financial_return", "risk"],
+    ...         "weight": [3, 2, 1, 1],
+    ...         "parent": [None, "benefit", "benefit", None],
     ...     }
     ... )
-    >>> leaf_weights(Portfolio(projects), tree)
+    >>> leaf_weights(load_sample(), tree)
     criterion
-    strategic_fit    0.75
-    risk             0.25
+    strategic_fit       0.50
+    financial_return    0.25
+    risk                0.25
     Name: weight, dtype: float64
     """
     checked = _check(
@@ -443,31 +394,14 @@ def criteria_summary(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt.portfolio import Portfolio
-    >>> projects = pd.DataFrame(
-    ...     {
-    ...         "project_id": ["P1", "P2", "P3"],
-    ...         "cost": [100.0, 250.0, 80.0],
-    ...         "duration": [2, 3, 1],
-    ...         "strategic_fit": [3.0, 5.0, 1.0],
-    ...         "risk": [0.2, 0.6, 0.4],
-    ...     }
-    ... )
-    >>> criteria = pd.DataFrame(
-    ...     {
-    ...         "criterion": ["strategic_fit", "risk"],
-    ...         "weight": [3, 1],
-    ...         "direction": ["max", "min"],
-    ...     }
-    ... )
-    >>> criteria_summary(Portfolio(projects), criteria)[
-    ...     ["global_weight", "direction", "normalisation", "n_missing"]
-    ... ]  # doctest: +NORMALIZE_WHITESPACE
-                   global_weight direction normalisation  n_missing
+    >>> from portfolio_opt.datasets import load_sample
+    >>> summary = criteria_summary(load_sample())  # the sample's criteria table
+    >>> summary[["global_weight", "direction", "normalisation", "n_missing"]].tail(2)
+    ... # doctest: +NORMALIZE_WHITESPACE
+               global_weight direction normalisation  n_missing
     criterion
-    strategic_fit           0.75       max        minmax          0
-    risk                    0.25       min        minmax          0
+    urgency             0.15       max        minmax          0
+    risk                0.15       min        minmax          0
     """
     projects = portfolio.projects
     checked = _check(portfolio, projects, criteria, missing, weight_scale, scores=False)

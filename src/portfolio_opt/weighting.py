@@ -23,6 +23,9 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from portfolio_opt._words import is_blank as _is_blank
+from portfolio_opt._words import listing as _listing
+from portfolio_opt._words import quote as _show
 from portfolio_opt.exceptions import InputError
 
 __all__ = [
@@ -587,29 +590,3 @@ def _as_weights(names: Sequence[Hashable], values: np.ndarray) -> pd.Series:
     return pd.Series(
         values / values.sum(), index=pd.Index(list(names), name="criterion"), name="weight"
     )
-
-
-def _listing(names: Sequence[Hashable], values: Any, mask: Any = None) -> str:
-    """Format ``'a': 1, 'b': 2`` for the names and values where ``mask`` is true."""
-    items = list(zip(names, values))
-    if mask is not None:
-        items = [item for item, keep in zip(items, mask) if keep]
-    return ", ".join(f"{_show(n)}: {_show(v)}" for n, v in items)
-
-
-def _is_blank(value: Any) -> bool:
-    """Tell whether a cell is blank: None, NaN, NA or an empty string."""
-    if isinstance(value, str):
-        return not value.strip()
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def _show(value: Any) -> str:
-    """Quote a value for an error message: strings in quotes, numbers plain."""
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{float(value):g}"
-    return repr(value)
