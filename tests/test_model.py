@@ -576,3 +576,108 @@ def test_solve_status_on_the_sample_with_start_choice(sample_tables):
     """Start choice keeps the sample quick to prove (project-level rows on X_j)."""
     sel = select(Portfolio(**sample_tables), time_limit=60)
     assert sel.status is Status.OPTIMAL and sel.solve_time < 30
+
+
+# ------------------------------------------------ hooks for many-solve analyses (issue 5)
+
+
+def test_exclude_cuts_off_exactly_the_given_portfolios():
+    pf = rich()
+    model = SelectionModel(pf, exclude=[["A", "D"], ("B", "D")])
+    model.build()
+    table = model.constraints_.set_index("label")
+    assert table.loc["exclude[0]", "group"] == "exclude"
+    assert table.loc["exclude[0]", "sense"] == ">="
+    assert table.loc["exclude[0]", "rhs"] == -1.0  # 1 - |S|
+    # coefficients on X_j, read by variable name: -1 inside the set, +1 outside
+    x = model.selected_variables_
+    row = model.problem_.get_constraint_by_name(table.loc["exclude[1]", "name"])
+    by_var = {v.name: a for v, a in row.items()}
+    assert {p: by_var[x[p].name] for p in x.index} == {"A": 1.0, "B": -1.0, "C": 1.0,
+                                                       "D": -1.0}
+    # every 0/1 assignment of X: the row holds unless X is exactly the excluded set
+    for bits in itertools.product([0, 1], repeat=4):
+        chosen = {p for p, b in zip("ABCD", bits) if b}
+        lhs = sum(a * (1 if p in chosen else 0) for p, a in
+                  zip("ABCD", [1.0, -1.0, 1.0, -1.0]))
+        assert (lhs >= table.loc["exclude[1]", "rhs"]) == (chosen != {"B", "D"})
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=portfolio_cases(max_projects=4, features=frozenset({"windows", "synergy",
+                                                                 "groups", "flex"})))
+def test_excluding_the_optimum_gives_the_second_best(case):
+    pf = case.portfolio()
+    value = case.options.get("value")
+    opts = {k: v for k, v in case.options.items() if k != "value"}
+    try:
+        first = SelectionModel(pf, value, **opts).solve(diagnose=False)
+    except InfeasibleError:
+        return
+    ids = list(pf.projects.index)
+    others = []
+    for r in range(len(ids) + 1):
+        for s in itertools.combinations(ids, r):
+            if set(s) == set(first.selected_ids):
+                continue
+            if set(case.check_options["force_in"] or []) - set(s) or \
+                    set(case.check_options["force_out"] or []) & set(s):
+                continue
+            bf = checker.brute_force(pf, value, **{**case.check_options, "force_in": list(s),
+                                                   "force_out": [i for i in ids if i not in s]})
+            if bf is not None:
+                others.append(bf.objective)
+    model = SelectionModel(pf, value, **opts, exclude=[first.selected_ids])
+    if not others:
+        with pytest.raises(InfeasibleError):
+            model.solve(diagnose=False)
+        return
+    second = model.solve(diagnose=False)
+    assert set(second.selected_ids) != set(first.selected_ids)
+    assert second.objective == pytest.approx(max(others), rel=1e-6, abs=1e-9)
+
+
+def test_min_value_and_a_replaced_objective_find_the_cheapest_optimal_portfolio():
+    pf = Portfolio(pd.DataFrame({"project_id": ["A", "B", "C", "D"], "cost": [4.0, 2.0, 2.0,
+                                                                              1.0],
+                                 "value": [4.0, 2.0, 2.0, 3.0]}), budget=7,
+                   relations=pd.DataFrame({"kind": ["synergy"], "project_id": ["B"],
+                                           "other_id": ["C"], "value": [1.0]}))
+    # within budget 7 the best is A+B+D or A+C+D (9, cost 7); of value >= 8 the cheapest is
+    # B+C+D (2 + 2 + 3 + synergy 1, cost 5)
+    model = SelectionModel(pf, min_value=8.0,
+                           objective=pd.Series([-4.0, -2.0, -2.0, -1.0], index=list("ABCD")))
+    sel = model.solve()
+    assert sel.selected_ids.tolist() == ["B", "C", "D"]
+    assert sel.objective == 8.0  # the value (synergy included), not the replaced objective
+    table = model.constraints_.set_index("label")
+    assert table.loc["min_value", "rhs"] == 8.0 and table.loc["min_value", "sense"] == ">="
+    row = model.problem_.get_constraint_by_name(table.loc["min_value", "name"])
+    assert sorted(a for _, a in row.items()) == [1.0, 2.0, 2.0, 3.0, 4.0]  # values + synergy
+    with pytest.raises(InfeasibleError):
+        SelectionModel(pf, min_value=9.5).solve(diagnose=False)
+    again = SelectionModel(**model.get_params())
+    assert again.get_params()["min_value"] == 8.0 and again.objective is model.objective
+
+
+def test_hook_error_messages():
+    pf = rich()
+    with pytest.raises(InputError, match=r"select: exclude\[1\] names Z \(1 project\), which "
+                                         r"are not in the projects table"):
+        SelectionModel(pf, exclude=[["A"], ["Z"]]).build()
+    with pytest.raises(InputError, match=r"select: exclude must be a list of portfolios \(each "
+                                         r"a list of project ids\), got 'A'"):
+        SelectionModel(pf, exclude="A").build()
+    with pytest.raises(InputError, match=r"select: exclude\[0\] must be a list of project ids "
+                                         r"\(one portfolio\), got 'A'"):
+        SelectionModel(pf, exclude=["A"]).build()
+    with pytest.raises(InputError, match=r"select: min_value must be a finite number, got nan"):
+        SelectionModel(pf, min_value=float("nan")).build()
+    with pytest.raises(InputError, match=r"select: objective must be a Series by project_id, "
+                                         r"got list"):
+        SelectionModel(pf, objective=[1, 2, 3, 4]).build()
+    with pytest.raises(InputError, match=r"objective Series: no value for D \(1 project\)"):
+        SelectionModel(pf, objective=pd.Series([1.0, 1.0, 1.0], index=list("ABC"))).build()
+    with pytest.raises(InputError, match=r"objective Series: A \(1 project\) have a missing or "
+                                         r"non-finite value \(inf\)"):
+        SelectionModel(pf, objective=pd.Series([np.inf, 1, 1, 1], index=list("ABCD"))).build()

@@ -457,3 +457,29 @@ def add_substitution(rows: Rows, flows: dict[str, Any]) -> None:
              np.ones(len(which)),
              {"competence": a, "covers": b, "period": p, "rhs": flows["max_amount"][which]},
              [f"substitution[{x}>{y},{q}]" for x, y, q in zip(a, b, p)])
+
+
+def add_exclusions(rows: Rows, ids: np.ndarray, layout: Layout,
+                   excluded: list[np.ndarray]) -> None:
+    """Add one no-good cut ``exclude[k]`` per excluded portfolio (project positions).
+
+    ``sum_{j not in S} X_j - sum_{j in S} X_j >= 1 - |S|``: at least one
+    project of ``S`` is out or one project outside ``S`` is in.
+    """
+    if not excluded:
+        return
+    n = len(ids)
+    inside = np.zeros((len(excluded), n), dtype=bool)
+    for k, members in enumerate(excluded):
+        inside[k, np.asarray(members, dtype=np.int64)] = True
+    code, column, coef = by_project(layout, np.repeat(np.arange(len(excluded)), n),
+                                    np.tile(np.arange(n), len(excluded)),
+                                    np.where(inside, -1.0, 1.0).ravel())
+    rows.add("exclude", ">=", code, column, coef, {"rhs": 1.0 - inside.sum(axis=1)},
+             [f"exclude[{k}]" for k in range(len(excluded))])
+
+
+def add_min_value(rows: Rows, columns: np.ndarray, coef: np.ndarray, floor: float) -> None:
+    """Add the ``min_value`` row: the value objective (terms ``columns, coef``) >= ``floor``."""
+    rows.add("min_value", ">=", np.zeros(len(columns), dtype=np.int64), columns, coef,
+             {"rhs": floor}, ["min_value"])

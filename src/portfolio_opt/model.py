@@ -56,6 +56,19 @@ class SelectionModel:
         portfolio's buckets (pass an empty table for none).
     max_average_risk : float, optional
         Upper bound on the cost-weighted average ``risk`` of the selection.
+    exclude : iterable of iterables of project ids, optional
+        Portfolios (sets of project ids) the answer must differ from: one
+        no-good cut ``exclude[k]`` per set, ``sum_{j in S} (1 - X_j) +
+        sum_{j not in S} X_j >= 1`` (starts are not compared). Used by
+        :func:`portfolio_opt.alternative_portfolios`.
+    min_value : float, optional
+        Floor on the total value (the objective of ``value``, synergy
+        included): row ``min_value``.
+    objective : pandas.Series, optional
+        By ``project_id`` (every project): coefficients to maximise *instead*
+        of the value (no synergy term). ``Selection.objective`` stays the
+        value of the portfolio; the solver's ``gap`` is then about this
+        objective and ``bound`` is NaN unless the answer is proven optimal.
 
     Attributes
     ----------
@@ -108,6 +121,9 @@ class SelectionModel:
         schedule: bool = True,
         buckets: pd.DataFrame | None = None,
         max_average_risk: float | None = None,
+        exclude: Iterable[Iterable[Any]] | None = None,
+        min_value: float | None = None,
+        objective: pd.Series | None = None,
     ) -> None:
         self.portfolio = portfolio
         self.value = value
@@ -117,12 +133,16 @@ class SelectionModel:
         self.schedule = schedule
         self.buckets = buckets
         self.max_average_risk = max_average_risk
+        self.exclude = exclude
+        self.min_value = min_value
+        self.objective = objective
 
     def get_params(self) -> dict[str, Any]:
         """Return the parameters, as given (``SelectionModel(**params)`` rebuilds the model)."""
         return {k: getattr(self, k) for k in ("portfolio", "value", "budget", "force_in",
                                               "force_out", "schedule", "buckets",
-                                              "max_average_risk")}
+                                              "max_average_risk", "exclude", "min_value",
+                                              "objective")}
 
     def solve(self, solver: Any = None, *, time_limit: float | None = None,
               gap: float | None = None, threads: int | None = None,
@@ -174,37 +194,79 @@ class SelectionModel:
             series = pd.to_numeric(projects[value], errors="coerce")
             source = f"projects table, column {value!r}"
         elif isinstance(value, pd.Series):
-            series = value.copy()
-            series.index = series.index.astype(str)
             source = "value Series"
-            missing = projects.index.difference(series.index, sort=False)
-            extra = series.index.difference(projects.index, sort=False)
-            problems = []
-            if len(missing):
-                problems.append(f"{source}: no value for {describe_ids(missing)}. Give a value "
-                                "for every project (0 if it has none).")
-            if len(extra):
-                problems.append(f"{source}: {describe_ids(extra)} are not in the projects table. "
-                                "Remove them or fix the ids.")
-            if series.index.duplicated().any():
-                problems.append(f"{source}: duplicate ids "
-                                f"{describe_ids(series.index[series.index.duplicated()])}.")
-            if problems:
-                raise InputError(problems)
-            series = pd.to_numeric(series.reindex(projects.index), errors="coerce")
+            series = self._by_id(value, source)
         else:
             raise InputError(
                 f"select: value must be a column name or a Series by project_id, got "
                 f"{type(value).__name__}."
             )
+        return self._finite(series, source).rename("value")
+
+    def _by_id(self, value: pd.Series, source: str) -> pd.Series:
+        """Align a Series by ``project_id`` with the projects; every id exactly once."""
+        projects = self.portfolio._projects
+        series = value.copy()
+        series.index = series.index.astype(str)
+        missing = projects.index.difference(series.index, sort=False)
+        extra = series.index.difference(projects.index, sort=False)
+        problems = []
+        if len(missing):
+            problems.append(f"{source}: no value for {describe_ids(missing)}. Give a value "
+                            "for every project (0 if it has none).")
+        if len(extra):
+            problems.append(f"{source}: {describe_ids(extra)} are not in the projects table. "
+                            "Remove them or fix the ids.")
+        if series.index.duplicated().any():
+            problems.append(f"{source}: duplicate ids "
+                            f"{describe_ids(series.index[series.index.duplicated()])}.")
+        if problems:
+            raise InputError(problems)
+        return pd.to_numeric(series.reindex(projects.index), errors="coerce")
+
+    def _finite(self, series: pd.Series, source: str) -> pd.Series:
         bad = ~np.isfinite(series.to_numpy(dtype=float))
         if bad.any():
             raise InputError(
-                f"{source}: {describe_ids(projects.index[bad])} have a missing or non-finite "
-                f"value ({', '.join(map(str, series[bad].head(5)))}). Give every project a "
-                "finite value."
+                f"{source}: {describe_ids(self.portfolio._projects.index[bad])} have a missing "
+                f"or non-finite value ({', '.join(map(str, series[bad].head(5)))}). Give every "
+                "project a finite value."
             )
-        return series.astype(float).rename("value")
+        return series.astype(float)
+
+    def objective_series(self) -> pd.Series | None:
+        """Return the replaced objective (checked, aligned by id), or None for the value."""
+        if self.objective is None:
+            return None
+        if not isinstance(self.objective, pd.Series):
+            raise InputError(f"select: objective must be a Series by project_id, got "
+                             f"{type(self.objective).__name__}.")
+        source = "objective Series"
+        return self._finite(self._by_id(self.objective, source), source).rename("objective")
+
+    def excluded(self) -> list[pd.Index]:
+        """Return the portfolios to exclude (``exclude``), each as checked project ids."""
+        if self.exclude is None:
+            return []
+        if isinstance(self.exclude, str) or not isinstance(self.exclude, Iterable):
+            raise InputError(f"select: exclude must be a list of portfolios (each a list of "
+                             f"project ids), got {self.exclude!r}.")
+        out = []
+        for k, ids in enumerate(self.exclude):
+            if isinstance(ids, str) or not isinstance(ids, Iterable):
+                raise InputError(f"select: exclude[{k}] must be a list of project ids (one "
+                                 f"portfolio), got {ids!r}.")
+            out.append(self._ids(ids, f"exclude[{k}]"))
+        return out
+
+    def value_floor(self) -> float | None:
+        """Return the floor on the total value (``min_value``, checked), or None."""
+        v = self.min_value
+        if v is None:
+            return None
+        if isinstance(v, bool) or not isinstance(v, Real) or not np.isfinite(v):
+            raise InputError(f"select: min_value must be a finite number, got {v!r}.")
+        return float(v)
 
     def _ids(self, ids: Iterable[Any] | None, what: str) -> pd.Index:
         if ids is None:
@@ -385,6 +447,9 @@ class SelectionModel:
         total = self.total_budget()
         buckets = self.bucket_table()
         risk = self.risk_limit()
+        replaced = self.objective_series()
+        excluded = [index.get_indexer(s) for s in self.excluded()]
+        floor = self.value_floor()
         self.value_ = value
 
         # the options: one per project and start, projects in order
@@ -440,10 +505,14 @@ class SelectionModel:
 
         coef = np.concatenate([value.to_numpy(), syn["value"].to_numpy(dtype=float)])
         columns = np.concatenate([layout.column, syn_col]).astype(np.int64)
+        rows = Rows(problem, vars_arr, without or ())
+        if floor is not None:  # the value row, before the objective may be replaced
+            fam.add_min_value(rows, columns, coef, floor)
+        if replaced is not None:
+            coef, columns = replaced.to_numpy(), layout.column.astype(np.int64)
         problem.setObjective(pulp.LpAffineExpression(
             (vars_arr[c], a) for c, a in zip(columns.tolist(), coef.tolist()) if a != 0))
 
-        rows = Rows(problem, vars_arr, without or ())
         cost = projects["cost"].to_numpy(dtype=float)
         duration = projects["duration"].to_numpy(dtype=np.int64)
         which, period = fam.ranges(opt_start, duration[opt_project])
@@ -488,6 +557,7 @@ class SelectionModel:
         if risk is not None:
             fam.add_risk(rows, layout, cost, projects["risk"].fillna(0.0).to_numpy(dtype=float),
                          risk)
+        fam.add_exclusions(rows, ids, layout, excluded)
         rows.check_without()
 
         self.problem_ = problem

@@ -192,6 +192,9 @@ def select(
     buckets: pd.DataFrame | None = None,
     max_average_risk: float | None = None,
     diagnose: bool = True,
+    exclude: Iterable[Iterable[Any]] | None = None,
+    min_value: float | None = None,
+    objective: pd.Series | None = None,
 ) -> Selection:
     """Choose the projects, and when they start, of greatest total value that fit every rule.
 
@@ -238,6 +241,9 @@ def select(
         it re-solves the model many times). False raises the
         :class:`InfeasibleError` with its reasons only -- what many-solve
         analyses want.
+    exclude, min_value, objective
+        Hooks for analyses of many solves (no-good cuts, a floor on the
+        value, a replaced objective); see :class:`SelectionModel`.
 
     Returns
     -------
@@ -264,7 +270,8 @@ def select(
     """
     model = SelectionModel(portfolio, value, budget=budget, force_in=force_in,
                            force_out=force_out, schedule=schedule, buckets=buckets,
-                           max_average_risk=max_average_risk)
+                           max_average_risk=max_average_risk, exclude=exclude,
+                           min_value=min_value, objective=objective)
     return solve_model(model, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
                        diagnose=diagnose)
 
@@ -330,7 +337,9 @@ def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float 
     synergy = float(syn["value"].to_numpy(dtype=float)[both].sum())
     objective = float(value[selected].sum()) + synergy if found else math.nan
     # the objective is recomputed from the chosen projects; a proven optimum is its own bound
-    bound = objective if report.status is Status.OPTIMAL else report.bound
+    # (a replaced objective, SelectionModel(objective=...), proves no bound on the value)
+    bound = objective if report.status is Status.OPTIMAL else (
+        report.bound if model.objective is None else math.nan)
     return Selection(
         portfolio=pf, value=value, selected=selected, start=start, objective=objective,
         bound=bound, gap=report.gap, status=report.status, usage=usage, spend=spend,
