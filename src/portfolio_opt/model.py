@@ -12,7 +12,6 @@ slacks, duals, conflicts and explanations map back to what the analyst typed.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from numbers import Real
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,11 +19,11 @@ import pandas as pd
 import pulp
 
 from portfolio_opt import constraints as fam
+from portfolio_opt import model_inputs as inputs
 from portfolio_opt.constraints import Layout, Rows, safe_names
-from portfolio_opt.exceptions import InfeasibleError, InputError, describe_ids
+from portfolio_opt.exceptions import InfeasibleError
 from portfolio_opt.portfolio import Portfolio
-from portfolio_opt.portfolio_checks import _Problems
-from portfolio_opt.portfolio_rules import bucket_measure, bucket_members, check_buckets
+from portfolio_opt.portfolio_rules import bucket_measure, bucket_members
 
 if TYPE_CHECKING:
     from portfolio_opt.selection import Selection
@@ -164,166 +163,40 @@ class SelectionModel:
                            diagnose=diagnose)
 
     # ----------------------------------------------------------------- inputs
+    # read and checked by portfolio_opt.model_inputs; the methods stay the public entry points
     def value_series(self) -> pd.Series:
         """Return the objective coefficient of each project, checked and aligned by id."""
-        pf = self.portfolio
-        projects = pf._projects
-        value = self.value
-        if value is None:
-            if "value" in projects.columns:
-                value = "value"
-            elif pf._criteria is not None:
-                from portfolio_opt.scoring import score
-
-                return score(pf).rename("value").astype(float)
-            else:
-                raise InputError(
-                    "select: no value to maximise. Pass value= (a column name or a Series by "
-                    "project_id), add a 'value' column to the projects table, or give the "
-                    "portfolio a criteria table."
-                )
-        if isinstance(value, str):
-            if value not in projects.columns:
-                numeric = [c for c in projects.columns
-                           if pd.api.types.is_numeric_dtype(projects[c])
-                           and c not in ("duration",) and projects[c].dtype != bool]
-                raise InputError(
-                    f"select: value column {value!r} is not in the projects table; numeric "
-                    f"columns: {', '.join(map(repr, numeric))}."
-                )
-            series = pd.to_numeric(projects[value], errors="coerce")
-            source = f"projects table, column {value!r}"
-        elif isinstance(value, pd.Series):
-            source = "value Series"
-            series = self._by_id(value, source)
-        else:
-            raise InputError(
-                f"select: value must be a column name or a Series by project_id, got "
-                f"{type(value).__name__}."
-            )
-        return self._finite(series, source).rename("value")
-
-    def _by_id(self, value: pd.Series, source: str) -> pd.Series:
-        """Align a Series by ``project_id`` with the projects; every id exactly once."""
-        projects = self.portfolio._projects
-        series = value.copy()
-        series.index = series.index.astype(str)
-        missing = projects.index.difference(series.index, sort=False)
-        extra = series.index.difference(projects.index, sort=False)
-        problems = []
-        if len(missing):
-            problems.append(f"{source}: no value for {describe_ids(missing)}. Give a value "
-                            "for every project (0 if it has none).")
-        if len(extra):
-            problems.append(f"{source}: {describe_ids(extra)} are not in the projects table. "
-                            "Remove them or fix the ids.")
-        if series.index.duplicated().any():
-            problems.append(f"{source}: duplicate ids "
-                            f"{describe_ids(series.index[series.index.duplicated()])}.")
-        if problems:
-            raise InputError(problems)
-        return pd.to_numeric(series.reindex(projects.index), errors="coerce")
-
-    def _finite(self, series: pd.Series, source: str) -> pd.Series:
-        bad = ~np.isfinite(series.to_numpy(dtype=float))
-        if bad.any():
-            raise InputError(
-                f"{source}: {describe_ids(self.portfolio._projects.index[bad])} have a missing "
-                f"or non-finite value ({', '.join(map(str, series[bad].head(5)))}). Give every "
-                "project a finite value."
-            )
-        return series.astype(float)
+        return inputs.value_series(self.portfolio, self.value)
 
     def objective_series(self) -> pd.Series | None:
         """Return the replaced objective (checked, aligned by id), or None for the value."""
-        if self.objective is None:
-            return None
-        if not isinstance(self.objective, pd.Series):
-            raise InputError(f"select: objective must be a Series by project_id, got "
-                             f"{type(self.objective).__name__}.")
-        source = "objective Series"
-        return self._finite(self._by_id(self.objective, source), source).rename("objective")
+        return inputs.objective_series(self.portfolio, self.objective)
 
     def excluded(self) -> list[pd.Index]:
         """Return the portfolios to exclude (``exclude``), each as checked project ids."""
-        if self.exclude is None:
-            return []
-        if isinstance(self.exclude, str) or not isinstance(self.exclude, Iterable):
-            raise InputError(f"select: exclude must be a list of portfolios (each a list of "
-                             f"project ids), got {self.exclude!r}.")
-        out = []
-        for k, ids in enumerate(self.exclude):
-            if isinstance(ids, str) or not isinstance(ids, Iterable):
-                raise InputError(f"select: exclude[{k}] must be a list of project ids (one "
-                                 f"portfolio), got {ids!r}.")
-            out.append(self._ids(ids, f"exclude[{k}]"))
-        return out
+        return inputs.excluded(self.portfolio, self.exclude)
 
     def value_floor(self) -> float | None:
         """Return the floor on the total value (``min_value``, checked), or None."""
-        v = self.min_value
-        if v is None:
-            return None
-        if isinstance(v, bool) or not isinstance(v, Real) or not np.isfinite(v):
-            raise InputError(f"select: min_value must be a finite number, got {v!r}.")
-        return float(v)
+        return inputs.value_floor(self.min_value)
 
     def _ids(self, ids: Iterable[Any] | None, what: str) -> pd.Index:
-        if ids is None:
-            return pd.Index([], dtype=object)
-        if isinstance(ids, str):
-            ids = [ids]
-        idx = pd.Index([str(i) for i in ids], dtype=object)
-        unknown = idx.difference(self.portfolio._projects.index, sort=False)
-        if len(unknown):
-            raise InputError(f"select: {what} names {describe_ids(unknown)}, which are not in "
-                             "the projects table. Fix the ids.")
-        return idx.unique()
+        return inputs.project_ids(self.portfolio, ids, what)
 
     def total_budget(self) -> float | None:
         """Return the total budget applied: the ``budget`` option, else the portfolio's."""
-        if self.budget is None:
-            return self.portfolio._budget.total
-        b = self.budget
-        if isinstance(b, bool) or not isinstance(b, Real) or not np.isfinite(b) or b < 0:
-            raise InputError(f"select: budget must be a finite number >= 0, got {b!r}.")
-        return float(b)
+        return inputs.total_budget(self.portfolio, self.budget)
 
     def bucket_table(self) -> pd.DataFrame:
         """Return the buckets applied: the ``buckets`` option (checked), else the portfolio's."""
-        if self.buckets is None:
-            return self.portfolio._buckets
-        problems = _Problems()
-        table = check_buckets(self.buckets, self.portfolio._projects, problems)
-        problems.raise_if_any("select")
-        return table
+        return inputs.bucket_table(self.portfolio, self.buckets)
 
     def risk_limit(self) -> float | None:
         """Return the bound on the cost-weighted average risk (checked), or None."""
-        r = self.max_average_risk
-        if r is None:
-            return None
-        if isinstance(r, bool) or not isinstance(r, Real) or not np.isfinite(r):
-            raise InputError(f"select: max_average_risk must be a finite number, got {r!r}.")
-        projects = self.portfolio._projects
-        if "risk" not in projects.columns:
-            raise InputError("select: max_average_risk needs a 'risk' column in the projects "
-                             "table. Add each project's risk score.")
-        risk = projects["risk"].to_numpy(dtype=float)
-        bad = ~np.isfinite(risk) & (projects["cost"].to_numpy() > 0)
-        if bad.any():
-            raise InputError(
-                f"projects table, column 'risk': {describe_ids(projects.index[bad])} have no "
-                "risk score; max_average_risk needs the risk of every project that costs "
-                "something. Fill them in."
-            )
-        return float(r)
+        return inputs.risk_limit(self.portfolio, self.max_average_risk)
 
     def _schedule(self) -> bool:
-        if not isinstance(self.schedule, (bool, np.bool_)):
-            raise InputError(f"select: schedule must be True (choose the starts) or False "
-                             f"(earliest starts), got {self.schedule!r}.")
-        return bool(self.schedule)
+        return inputs.schedule_flag(self.schedule)
 
     # ----------------------------------------------------------------- tables
     def windows(self) -> tuple[np.ndarray, np.ndarray]:
