@@ -13,7 +13,7 @@ from portfolio_opt.datasets import load_sample
 @pytest.fixture(scope="module")
 def review(tmp_path_factory):
     out = tmp_path_factory.mktemp("review")
-    code = main(["review", "--sample", "--out", str(out)])
+    code = main(["review", "--sample", "--out", str(out), "--excel", str(out / "results.xlsx")])
     assert code == 0
     return out
 
@@ -22,8 +22,44 @@ def test_review_writes_every_file(review):
     for name in ("ranking.csv", "selection.csv", "usage.csv", "report.html",
                  "risk_return.png", "capacity.png", "category_mix.png", "screening.csv",
                  "sensitivity_ranking.csv", "sensitivity_portfolio.csv", "explanations.csv",
-                 "bottlenecks.csv", "hiring.csv"):
+                 "bottlenecks.csv", "hiring.csv", "frontier.csv", "frontier.png",
+                 "scenarios.csv", "scenarios.png", "robustness.csv", "waterline.png",
+                 "roadmap.png", "tornado.png", "results.xlsx"):
         assert (review / name).stat().st_size > 0, name
+
+
+def test_review_frontier_scenarios_and_robustness(review):
+    sel = pd.read_csv(review / "selection.csv", dtype={"project_id": str})
+    objective = sel.loc[sel["selected"], "value"].sum()  # no synergy in the sample
+    budget = load_sample().budget.total
+    frontier = pd.read_csv(review / "frontier.csv").sort_values("budget")
+    assert (frontier["status"] == "optimal").all()
+    assert frontier["objective"].is_monotonic_increasing  # more budget never loses value
+    at_budget = frontier.loc[np.isclose(frontier["budget"], budget), "objective"]
+    assert at_budget.item() == pytest.approx(objective, rel=1e-9)
+    assert frontier["budget"].min() < budget < frontier["budget"].max()
+    scenarios = pd.read_csv(review / "scenarios.csv")
+    assert scenarios.iloc[0, 0] == "baseline"
+    assert scenarios.loc[0, "objective"] == pytest.approx(objective, rel=1e-9)
+    cut = scenarios[scenarios.iloc[:, 0] == "budget -10 %"]
+    assert cut["objective"].item() <= objective + 1e-9  # a cut never gains value
+    robust = pd.read_csv(review / "robustness.csv", dtype={"project_id": str})
+    core = robust["core_index"]
+    assert ((robust["robustness"] == "core") == np.isclose(core, 1.0)).all()
+    assert ((robust["robustness"] == "exterior") == np.isclose(core, 0.0)).all()
+    ranking = pd.read_csv(review / "ranking.csv", dtype={"project_id": str})
+    assert {"core_index", "robustness"} <= set(ranking.columns)
+    html = (review / "report.html").read_text(encoding="utf-8")
+    assert "Efficient frontier" in html and "Scenarios" in html and "indicative" in html
+
+
+def test_review_results_workbook(review):
+    sheets = pd.read_excel(review / "results.xlsx", sheet_name=None)
+    assert {"selection", "usage", "explanations", "frontier"} <= set(sheets)
+    sel = pd.read_csv(review / "selection.csv", dtype={"project_id": str})
+    book = sheets["selection"].astype({"project_id": str})
+    assert set(book.loc[book["selected"].astype(bool), "project_id"]) == set(
+        sel.loc[sel["selected"], "project_id"])
 
 
 def test_review_screens_the_sample_ideas(review):
@@ -74,8 +110,9 @@ def test_review_sensitivity_intervals_contain_the_weights(review):
 
 def test_review_without_screening_or_sensitivity(tmp_path):
     out = tmp_path / "r"
-    assert main(["review", "--sample", "--no-screening", "--no-sensitivity", "--out",
-                 str(out)]) == 0
+    assert main(["review", "--sample", "--no-screening", "--no-sensitivity", "--no-frontier",
+                 "--no-scenarios", "--no-robust", "--out", str(out)]) == 0
+    assert not (out / "frontier.csv").exists() and not (out / "robustness.csv").exists()
     assert not (out / "screening.csv").exists()
     assert not (out / "sensitivity_ranking.csv").exists()
     sel = pd.read_csv(out / "selection.csv")
@@ -116,7 +153,8 @@ def test_review_selection_respects_budget_and_capacity(review):
 
 
 def test_review_prints_summary(tmp_path, capsys):
-    assert main(["review", "--sample", "--no-sensitivity", "--out", str(tmp_path / "r")]) == 0
+    assert main(["review", "--sample", "--no-sensitivity", "--no-frontier", "--no-scenarios",
+                 "--no-robust", "--no-explain", "--out", str(tmp_path / "r")]) == 0
     out = capsys.readouterr().out
     assert re.search(r"Screening: \d+ ideas rejected", out)
     assert "optimal" in out.lower()
@@ -162,3 +200,35 @@ def test_help_explains_every_option():
     for option in ("--sample", "--out", "--value", "--budget", "--solver", "--time-limit",
                    "--gap", "--no-screening", "--no-sensitivity", "--no-explain"):
         assert option in out
+
+
+def test_template_round_trips(tmp_path, capsys):
+    from portfolio_opt.io import read_portfolio
+
+    assert main(["template", str(tmp_path / "t.xlsx")]) == 0
+    assert "template written to" in capsys.readouterr().out
+    example = read_portfolio(tmp_path / "t.xlsx")
+    assert len(example) >= 1
+    assert main(["template", str(tmp_path / "s.xlsx"), "--sample"]) == 0
+    sample = read_portfolio(tmp_path / "s.xlsx")
+    pd.testing.assert_frame_equal(sample.projects, load_sample().projects, check_dtype=False)
+    pd.testing.assert_frame_equal(sample.capacity, load_sample().capacity, check_dtype=False)
+
+
+def test_frontier_command(tmp_path, capsys):
+    out = tmp_path / "f"
+    assert main(["frontier", "--sample", "--budgets", "6000,9000", "--out", str(out),
+                 "--no-progress"]) == 0
+    table = pd.read_csv(out / "frontier.csv")
+    assert table["budget"].tolist() == [6000.0, 9000.0]
+    assert table["objective"].iloc[0] <= table["objective"].iloc[1]
+    assert (out / "frontier.png").stat().st_size > 0
+    # two worker processes give the same table
+    assert main(["frontier", "--sample", "--budgets", "6000,9000", "--out", str(tmp_path / "g"),
+                 "--workers", "2"]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "g" / "frontier.csv"), table)
+    capsys.readouterr()
+    assert main(["frontier", "--sample", "--budgets", "6000,lots", "--out", str(out)]) == 1
+    assert "--budgets must be comma-separated numbers, got '6000,lots'" in capsys.readouterr().err
+    assert main(["frontier", "--sample", "--workers", "0", "--out", str(out)]) == 1
+    assert "--workers must be at least 1, got 0" in capsys.readouterr().err

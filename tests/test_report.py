@@ -29,7 +29,7 @@ PERIODS = ["2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NASTY_NAME = '<script>alert("x")</script> & Co'
 BUDGET = 450.0
-PLOTS = ["risk_return.png", "capacity.png", "category_mix.png"]
+PLOTS = ["waterline.png", "roadmap.png", "risk_return.png", "capacity.png", "category_mix.png"]
 CSVS = ["ranking.csv", "selection.csv", "usage.csv", "spend.csv"]
 
 
@@ -229,7 +229,7 @@ def test_html_embeds_the_plots_as_png_data_uris(review):
     out, page = review
     html_text = page.read_text(encoding="utf-8")
     images = data_uris(html_text)
-    assert len(images) == 3
+    assert len(images) == len(PLOTS)
     for image in images:
         assert image.startswith(PNG_SIGNATURE)
     assert {bytes(i) for i in images} == {(out / name).read_bytes() for name in PLOTS}
@@ -312,7 +312,7 @@ def test_review_without_risk_or_category(tmp_path):
     assert not (tmp_path / "risk_return.png").exists()
     assert not (tmp_path / "category_mix.png").exists()
     assert (tmp_path / "capacity.png").exists()
-    assert len(data_uris(html_text)) == 1
+    assert len(data_uris(html_text)) == 3  # capacity, roadmap and waterline need neither
     assert "Not drawn: table &#x27;projects&#x27; has no column &#x27;risk&#x27;" in html_text
     assert "no column &#x27;category&#x27;" in html_text
     table = read_csv(tmp_path / "selection.csv")
@@ -362,7 +362,7 @@ def test_review_of_the_bundled_sample(tmp_path):
     selection = select(portfolio, ranked["score"])
     page = write_review(selection, tmp_path, ranking=ranked)
     html_text = page.read_text(encoding="utf-8")
-    assert len(data_uris(html_text)) == 3
+    assert len(data_uris(html_text)) == len(PLOTS)
     assert re.search(r"https?://", html_text) is None
     spend = read_csv(tmp_path / "spend.csv")
     budget = portfolio.budget.per_period
@@ -371,3 +371,35 @@ def test_review_of_the_bundled_sample(tmp_path):
     chosen = read_csv(tmp_path / "selection.csv").query("selected")
     assert chosen["cost"].sum() <= portfolio.budget.total + 1e-6
     assert spend["cost"].sum() == pytest.approx(chosen["cost"].sum())
+
+
+# --------------------------------------------------------------------------------------------
+# frontier, scenarios and robustness in the review
+
+
+def test_review_with_frontier_and_scenarios(portfolio, selection, tmp_path):
+    from portfolio_opt.frontier import efficient_frontier
+    from portfolio_opt.scenarios import Scenario, compare_scenarios
+
+    budgets = [200.0, 300.0, BUDGET, 600.0]
+    frontier = efficient_frontier(portfolio, budgets=budgets)
+    comparison = compare_scenarios(portfolio, [Scenario("cut", budget=300.0),
+                                               Scenario("overrun", cost_overrun=1.5)])
+    page = write_review(selection, tmp_path, frontier=frontier, scenarios=comparison)
+    html_text = page.read_text(encoding="utf-8")
+    # the tables written are the ones given, the figures are embedded
+    written = read_csv(tmp_path / "frontier.csv")
+    np.testing.assert_allclose(written["budget"], budgets)
+    np.testing.assert_allclose(written["objective"], frontier["objective"].to_numpy())
+    # each point is the selection at that budget (the frontier's own tests compare it with
+    # brute force); the point at the portfolio's budget is the reviewed selection
+    at_budget = {b: select(make_portfolio(budget=b)).objective for b in budgets}
+    np.testing.assert_allclose(written["objective"], [at_budget[b] for b in budgets])
+    assert written.loc[written["budget"] == BUDGET, "objective"].item() == pytest.approx(
+        selection.objective)
+    scen = read_csv(tmp_path / "scenarios.csv")
+    assert scen.iloc[:, 0].tolist()[1:] == ["cut", "overrun"]
+    assert (tmp_path / "frontier.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert (tmp_path / "scenarios.png").read_bytes().startswith(PNG_SIGNATURE)
+    assert len(data_uris(html_text)) == len(PLOTS) + 2
+    assert "<h2>Efficient frontier</h2>" in html_text and "<h2>Scenarios</h2>" in html_text

@@ -13,6 +13,14 @@ matplotlib.
   next to how the candidates split.
 - :func:`spend_by_period` -- cost of the selected projects per period against
   the per-period budget.
+- :func:`roadmap` -- the selected projects with start, finish and duration.
+- :func:`waterline` -- every candidate in rank order with the cumulative cost
+  and the budget line.
+- :func:`mix_vs_targets` -- each bucket's share of the selection next to its
+  min/max targets.
+
+The last three are defined in :mod:`portfolio_opt.review_tables` and
+re-exported here.
 """
 
 from __future__ import annotations
@@ -23,33 +31,20 @@ import numpy as np
 import pandas as pd
 
 from portfolio_opt.exceptions import InputError, describe_ids
+from portfolio_opt.review_tables import _is_over, _labels, mix_vs_targets, roadmap, waterline
 
 if TYPE_CHECKING:
     from portfolio_opt.selection import Selection
 
-__all__ = ["capacity_use", "category_mix", "risk_return", "spend_by_period"]
-
-def _is_over(used: np.ndarray, capacity: np.ndarray) -> np.ndarray:
-    """Tell where use exceeds capacity beyond floating-point noise.
-
-    A use counts as over-allocated when it exceeds capacity by more than
-    ``1e-9 * max(1, |capacity|)``; sums of demands in floating point may miss
-    the capacity by a few units in the last place.
-    """
-    used = np.asarray(used, dtype=float)
-    capacity = np.asarray(capacity, dtype=float)
-    tolerance = 1e-9 * np.maximum(1.0, np.abs(np.nan_to_num(capacity)))
-    with np.errstate(invalid="ignore"):
-        over = used - capacity > tolerance
-    return np.asarray(over, dtype=bool)
-
-
-def _labels(projects: pd.DataFrame, column: str) -> pd.Series:
-    """Return a project column as text labels, missing values as ``(no <column>)``."""
-    values = projects[column]
-    missing = values.isna().to_numpy()
-    labels = values.astype(object).where(~missing, f"(no {column})")
-    return labels.map(str).astype(str)
+__all__ = [
+    "capacity_use",
+    "category_mix",
+    "mix_vs_targets",
+    "risk_return",
+    "roadmap",
+    "spend_by_period",
+    "waterline",
+]
 
 
 def risk_return(selection: Selection) -> pd.DataFrame:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from portfolio_opt.exceptions import InputError
 from portfolio_opt.portfolio import Portfolio
+from portfolio_opt.portfolio_checks import _label
 
 __all__ = ["TABLES", "read_gates", "read_portfolio"]
 
@@ -87,7 +88,8 @@ def read_gates(path: str | Path) -> pd.DataFrame | None:
     """
     tables, _ = _read_tables(Path(path))
     gates = tables.get("gates")
-    return None if gates is None else _drop_blank(gates)
+    gates = None if gates is None else _drop_blank(gates)
+    return None if gates is None or gates.empty else gates  # header only: no gates
 
 
 def _read_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
@@ -137,7 +139,7 @@ def _read_workbook(file: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]
         ) from None
     with pd.ExcelFile(file) as book:
         lower = {str(s).strip().lower(): s for s in book.sheet_names}
-        tables = {name: pd.read_excel(book, sheet_name=lower[name], dtype=_text_dtypes(name))
+        tables = {name: _read_sheet(book, lower[name], name)
                   for name in TABLES + REVIEW_TABLES if name in lower}
         sheets = book.sheet_names
     where = {name: f"workbook {file.name}, sheet {lower[name]!r}" for name in tables}
@@ -150,9 +152,22 @@ def _read_workbook(file: Path) -> tuple[dict[str, pd.DataFrame], dict[str, str]]
     return tables, where
 
 
+def _read_sheet(book: pd.ExcelFile, sheet: str, table: str) -> pd.DataFrame:
+    """Read one sheet; text columns hold text: a number cell 7 -> "7", a date -> "2027-01-01"."""
+    text = _text_dtypes(table)
+    frame = pd.read_excel(book, sheet_name=sheet, dtype={c: object for c in text})
+    for column in text:
+        if column in frame.columns:
+            frame[column] = frame[column].map(
+                lambda v: v if isinstance(v, str) or pd.isna(v) else _label(v)).astype(object)
+    return frame
+
+
 def _build(tables: dict[str, pd.DataFrame], where: dict[str, str]) -> Portfolio:
     args: dict[str, Any] = {
         name: _drop_blank(tables[name]) for name in TABLES if name in tables}
+    # an optional table with a header row only (a template's sheet left empty) is not given
+    args = {name: df for name, df in args.items() if name == "projects" or len(df)}
     if "periods" in args:
         periods = args["periods"]
         if "period" not in periods.columns:

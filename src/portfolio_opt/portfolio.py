@@ -506,7 +506,7 @@ class Portfolio:
         for col in ("earliest_start", "latest_start"):
             raw = df[col] if col in df.columns else pd.Series(None, index=df.index, dtype=object)
             given = raw.notna() & (raw.astype("string").str.strip() != "")
-            labels = raw.where(~given, raw.map(_label))
+            labels = raw.astype(object).where(~given, raw.map(_label))
             p = np.full(len(df), -1, dtype=np.int64)
             p[given.to_numpy()] = self._periods.get_indexer(pd.Index(labels[given]))
             unknown = given.to_numpy() & (p < 0)

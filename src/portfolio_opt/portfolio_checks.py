@@ -12,6 +12,7 @@ competence substitution.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,7 @@ def _label(value: Any) -> str:
     """Period labels are strings; whole floats read from files lose their '.0'."""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (pd.Timestamp,)):
+    if isinstance(value, date) and value is not pd.NaT:  # also datetime, Timestamp: Excel dates
         return value.strftime("%Y-%m-%d")
     return str(value).strip()
 

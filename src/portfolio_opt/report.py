@@ -11,11 +11,9 @@ printed as it is.
 
 from __future__ import annotations
 
-import base64
-import html
 import io
-import math
 import pathlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,7 +22,32 @@ from matplotlib.figure import Figure
 
 from portfolio_opt.balance import capacity_use, spend_by_period
 from portfolio_opt.exceptions import InputError, describe_ids
-from portfolio_opt.plotting import plot_capacity, plot_category_mix, plot_risk_return
+from portfolio_opt.plotting import (
+    plot_capacity,
+    plot_category_mix,
+    plot_frontier,
+    plot_mix_vs_targets,
+    plot_risk_return,
+    plot_roadmap,
+    plot_scenarios,
+    plot_tornado,
+    plot_waterline,
+)
+from portfolio_opt.report_html import (
+    CSS,
+    explanation_html,
+    figure_html,
+    html_table,
+    number,
+    percent,
+    screening_html,
+    section,
+    selected_cost,
+    sensitivity_html,
+    status_text,
+    summary_html,
+    usage_html,
+)
 
 if TYPE_CHECKING:
     import os
@@ -33,80 +56,12 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
     from portfolio_opt.explain import Explanation
+    from portfolio_opt.robust import RobustPortfolios
+    from portfolio_opt.scenarios import ScenarioComparison
     from portfolio_opt.screening import ScreeningResult
     from portfolio_opt.selection import Selection
 
 __all__ = ["summary_text", "write_review"]
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
-       margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6em; border-bottom: 2px solid #2171b5; padding-bottom: .2em; }
-h2 { font-size: 1.25em; margin-top: 1.8em; color: #08519c; }
-table { border-collapse: collapse; margin: .6em 0; font-size: .9em; }
-th, td { border: 1px solid #ccc; padding: .25em .6em; text-align: left; }
-th { background: #eef3f9; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.selected td { background: #e5f5e0; }
-td.over { background: #fcbba1; color: #67000d; font-weight: bold; }
-td.nocap { background: #eee; color: #777; }
-table.summary th { width: 14em; }
-figure { margin: 1em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
-figcaption, p.note { color: #555; font-size: .85em; }
-.status-optimal { color: #006d2c; font-weight: bold; }
-.status-other { color: #a50f15; font-weight: bold; }
-@page { size: A4 landscape; margin: 10mm; }
-@media print {
-  body { margin: 0; max-width: none; font-size: 9pt; }
-  table { font-size: 7pt; }
-  th, td { padding: .1em .3em; }
-  td { overflow-wrap: anywhere; }
-  td.num { white-space: nowrap; overflow-wrap: normal; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  figure, tr { break-inside: avoid; page-break-inside: avoid; }
-  section.plots, section.usage { break-before: page; page-break-before: always; }
-  thead { display: table-header-group; }
-  th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-  td.over, tr.selected td { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-}
-"""
-
-
-# ---------------------------------------------------------------- formatting
-def _number(x: float | None) -> str:
-    """Format a number for people.
-
-    Whole numbers get thousands separators and no decimals, numbers of 100 or
-    more two decimals, smaller ones four significant digits (scores 0..1).
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "n/a"
-    x = float(x)
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    if x.is_integer():
-        return f"{x:,.0f}"
-    if abs(x) >= 100:
-        return f"{x:,.2f}"
-    return f"{x:.4g}"
-
-
-def _percent(x: float | None) -> str:
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    return f"{100 * float(x):.2f} %"
-
-
-def _status(selection: Selection) -> str:
-    status = selection.status
-    return str(getattr(status, "value", status))
-
-
-def _selected_cost(selection: Selection) -> float:
-    projects = selection.portfolio.projects
-    chosen = selection.selected.reindex(projects.index).fillna(False).astype(bool)
-    return float(projects.loc[chosen.to_numpy(), "cost"].sum())
 
 
 def summary_text(selection: Selection) -> str:
@@ -145,22 +100,22 @@ def summary_text(selection: Selection) -> str:
     projects = selection.portfolio.projects
     chosen = selection.selected.reindex(projects.index).fillna(False).astype(bool)
     n_mandatory = int((chosen & projects["mandatory"].astype(bool)).sum())
-    cost = _selected_cost(selection)
+    cost = selected_cost(selection)
     if selection.budget is not None and selection.budget > 0:
-        budget = (f"of budget {_number(selection.budget)} "
+        budget = (f"of budget {number(selection.budget)} "
                   f"({cost / selection.budget:.1%} used)")
     elif selection.budget is not None:
-        budget = f"of budget {_number(selection.budget)}"
+        budget = f"of budget {number(selection.budget)}"
     else:
         budget = "(no total budget)"
     return "\n".join(
         [
             f"Selected {int(chosen.sum())} of {len(projects)} projects "
             f"({n_mandatory} mandatory)",
-            f"Cost {_number(cost)} {budget}",
-            f"Objective {_number(selection.objective)} "
-            f"(bound {_number(selection.bound)}, gap {_percent(selection.gap)})",
-            f"Status {_status(selection)} - solver {selection.solver}, "
+            f"Cost {number(cost)} {budget}",
+            f"Objective {number(selection.objective)} "
+            f"(bound {number(selection.bound)}, gap {percent(selection.gap)})",
+            f"Status {status_text(selection)} - solver {selection.solver}, "
             f"{selection.solve_time:.2f} s",
         ]
     )
@@ -250,6 +205,18 @@ def _usage_table(selection: Selection) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------- plots
+@dataclass(frozen=True)
+class _Plot:
+    """One figure of the page: its file name, title, drawing and caption."""
+
+    name: str
+    title: str
+    section: str
+    draw: Callable[[Axes], object]
+    size: tuple[float, float]
+    caption: str
+
+
 def _png(draw: Callable[[Axes], object], size: tuple[float, float]) -> bytes:
     """Draw on a fresh Figure (not registered with pyplot) and return the PNG bytes."""
     figure = Figure(figsize=size, layout="constrained")
@@ -259,169 +226,79 @@ def _png(draw: Callable[[Axes], object], size: tuple[float, float]) -> bytes:
     return buffer.getvalue()
 
 
-def _plots(selection: Selection) -> dict[str, tuple[bytes | None, str]]:
-    """Render the three plots: name -> (PNG bytes or None, caption or reason missing)."""
+def _plots(selection: Selection, ranking: pd.DataFrame, content: _Content) -> list[_Plot]:
+    """List the figures of the page, in order, each tagged with its section."""
     n_comp = len(pd.unique(selection.usage["competence"]))
     n_periods = len(selection.portfolio.periods)
     projects = selection.portfolio.projects
     n_cat = projects["category"].nunique(dropna=False) if "category" in projects else 1
-    jobs: dict[str, tuple[Callable[[Axes], object], tuple[float, float], str]] = {
-        "risk_return": (
-            lambda ax: plot_risk_return(selection, ax=ax), (8.0, 5.5),
-            "Value against risk; bubble area is proportional to cost, filled bubbles "
-            "are selected.",
-        ),
-        "capacity": (
-            lambda ax: plot_capacity(selection, ax=ax),
-            (max(6.0, 2.0 + 0.75 * n_periods), max(3.0, 1.8 + 0.45 * n_comp)),
-            "Utilisation of each competence per period; red cells are over capacity.",
-        ),
-        "category_mix": (
-            lambda ax: plot_category_mix(selection, ax=ax),
-            (8.0, max(3.0, 1.5 + 0.55 * n_cat)),
-            "Share of the selected budget per category, beside the candidates' share.",
-        ),
-    }
-    out: dict[str, tuple[bytes | None, str]] = {}
-    for name, (draw, size, caption) in jobs.items():
-        try:
-            out[name] = (_png(draw, size), caption)
-        except InputError as exc:  # e.g. no risk or category column: say so in the report
-            out[name] = (None, str(exc))
-    return out
-
-
-# ---------------------------------------------------------------------- HTML
-def _cell(value: object) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return f"<td>{'yes' if value else 'no'}</td>"
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return f'<td class="num">{html.escape(_number(float(value)))}</td>'
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return "<td></td>"
-    return f"<td>{html.escape(str(value))}</td>"
-
-
-def _html_table(frame: pd.DataFrame, max_rows: int | None, what: str, csv_name: str,
-                row_class: pd.Series | None = None) -> str:
-    shown = frame if max_rows is None else frame.head(max_rows)
-    head = "".join(f"<th>{html.escape(str(c).replace('_', ' '))}</th>" for c in shown.columns)
-    rows = []
-    for i, record in enumerate(shown.itertuples(index=False, name=None)):
-        css = "" if row_class is None else str(row_class.iloc[i])
-        attr = f' class="{css}"' if css else ""
-        rows.append(f"<tr{attr}>" + "".join(_cell(v) for v in record) + "</tr>")
-    note = ""
-    if len(shown) < len(frame):
-        note = (f'<p class="note">Showing the first {len(shown)} of {len(frame)} {what}; '
-                f"the full table is in {html.escape(csv_name)}.</p>")
-    return (f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-            + note)
-
-
-def _usage_html(selection: Selection) -> str:
-    table = capacity_use(selection)
-    if table.empty:
-        return '<p class="note">The portfolio has no capacity table.</p>'
-    used, capacity = table["used"], table["capacity"]
-    utilisation, over = table["utilisation"], table["over_allocated"]
-    head = "<th>competence</th>" + "".join(
-        f"<th>{html.escape(str(p))}</th>" for p in used.columns)
-    rows = []
-    for competence in table.index:
-        cells = [f"<th>{html.escape(str(competence))}</th>"]
-        for period in used.columns:
-            u, c = used.at[competence, period], capacity.at[competence, period]
-            share = utilisation.at[competence, period]
-            text = f"{_number(u)} / {_number(c)}"
-            if math.isfinite(share):
-                text += f" ({share:.0%})"
-            elif u > 0:
-                text += " (no capacity)"
-            css = ("over" if over.at[competence, period]
-                   else "nocap" if not math.isfinite(share) else "num")
-            cells.append(f'<td class="{css}">{html.escape(text)}</td>')
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    n_over = int(over.to_numpy().sum())
-    note = (f'<p class="note"><strong>{n_over} competence-period cells are over '
-            "capacity</strong> (highlighted).</p>" if n_over
-            else '<p class="note">No competence is over capacity in any period.</p>')
-    return (f"<p class=\"note\">Each cell: used / capacity (utilisation).</p><table>"
-            f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{note}")
-
-
-def _summary_html(selection: Selection) -> str:
-    projects = selection.portfolio.projects
-    chosen = selection.selected.reindex(projects.index).fillna(False).astype(bool)
-    cost = _selected_cost(selection)
-    budget = selection.budget
-    per_period = selection.portfolio.budget.per_period
-    budget_text = "no total budget" if budget is None else _number(budget)
-    if per_period is not None:
-        budget_text += " (and a budget per period, see spend.csv)"
-    cost_text = _number(cost)
-    if budget:
-        cost_text += f" ({cost / budget:.1%} of the budget)"
-    status = _status(selection)
-    status_class = "status-optimal" if status == "optimal" else "status-other"
-    rows = [
-        ("Budget", html.escape(budget_text)),
-        ("Cost of the selection", html.escape(cost_text)),
-        ("Objective value", html.escape(_number(selection.objective))),
-        ("Best bound", html.escape(_number(selection.bound))),
-        ("Projects selected", f"{int(chosen.sum())} of {len(projects)} candidates "
-                              f"({int((chosen & projects['mandatory']).sum())} mandatory)"),
-        ("Status", f'<span class="{status_class}">{html.escape(status)}</span>'),
-        ("Gap to the bound", html.escape(_percent(selection.gap))),
-        ("Solver", html.escape(str(selection.solver))),
-        ("Solve time", f"{selection.solve_time:.2f} s"),
+    n_selected = int(selection.selected.sum())
+    n_rows = min(len(ranking), 60)
+    order = ranking["project_id"].astype(str).tolist()
+    plots = [
+        _Plot("waterline", "Waterline", "ranking",
+              lambda ax: plot_waterline(selection, order, ax=ax),
+              (9.0, max(4.0, 1.5 + 0.16 * n_rows)),
+              "Projects in rank order with their cost; the line is where the budget runs out "
+              "in rank order, filled bars are the projects the optimiser funds."),
+        _Plot("roadmap", "Roadmap", "selected",
+              lambda ax: plot_roadmap(selection, ax=ax),
+              (max(7.0, 2.5 + 0.6 * n_periods), max(3.0, 1.2 + 0.28 * n_selected)),
+              "Selected projects by start and duration, coloured by category; mandatory "
+              "projects hatched."),
+        _Plot("risk_return", "Risk and return", "balance",
+              lambda ax: plot_risk_return(selection, ax=ax), (8.0, 5.5),
+              "Value against risk; bubble area is proportional to cost, filled bubbles "
+              "are selected."),
+        _Plot("category_mix", "Budget mix by category", "balance",
+              lambda ax: plot_category_mix(selection, ax=ax),
+              (8.0, max(3.0, 1.5 + 0.55 * n_cat)),
+              "Share of the selected budget per category, beside the candidates' share."),
     ]
-    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
-    return f'<table class="summary"><tbody>{body}</tbody></table>'
+    if len(selection.portfolio.buckets):
+        plots.append(_Plot("mix_targets", "Mix against the strategic buckets", "balance",
+                           lambda ax: plot_mix_vs_targets(selection, ax=ax),
+                           (8.0, max(3.0, 1.5 + 0.55 * n_cat)),
+                           "Share of each bucket against its minimum and maximum; "
+                           "off-target buckets are outlined in red."))
+    plots.append(_Plot("capacity", "Capacity utilisation", "balance",
+                       lambda ax: plot_capacity(selection, ax=ax),
+                       (max(6.0, 2.0 + 0.75 * n_periods), max(3.0, 1.8 + 0.45 * n_comp)),
+                       "Utilisation of each competence per period (need / in-house "
+                       "capacity); * marks cells covered by hiring or substitution, red "
+                       "outlines cells over capacity."))
+    ranking_sens = (content.sensitivity or {}).get("ranking")
+    if ranking_sens is not None and len(ranking_sens):
+        plots.append(_Plot("tornado", "Weight sensitivity", "sensitivity",
+                           lambda ax: plot_tornado(ranking_sens, ax=ax),
+                           (8.0, max(3.0, 1.2 + 0.5 * len(ranking_sens))),
+                           "How far each criterion's weight can move before the top of the "
+                           "ranking changes."))
+    if content.frontier is not None:
+        frontier = content.frontier
+        plots.append(_Plot("frontier", "Efficient frontier", "frontier",
+                           lambda ax: plot_frontier(frontier, selection, ax=ax), (8.0, 5.0),
+                           "Best value at each budget (each point an exact re-solve), with "
+                           "the chosen portfolio marked."))
+    if content.scenarios is not None:
+        comparison = content.scenarios
+        plots.append(_Plot("scenarios", "Scenarios", "scenarios",
+                           lambda ax: plot_scenarios(comparison, ax=ax),
+                           (8.0, max(3.0, 1.5 + 0.5 * len(comparison.summary))),
+                           "Value of the best portfolio in each scenario against the "
+                           "baseline, with the projects added and removed."))
+    return plots
 
 
-def _figure_html(name: str, png: bytes | None, caption: str) -> str:
-    title = {"risk_return": "Risk and return", "capacity": "Capacity utilisation",
-             "category_mix": "Budget mix by category"}[name]
-    if png is None:
-        return (f"<h3>{title}</h3><p class=\"note\">Not drawn: "
-                f"{html.escape(caption)}</p>")
-    data = base64.b64encode(png).decode("ascii")
-    return (f'<figure><img alt="{html.escape(title)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{html.escape(caption)} (also in {name}.png)</figcaption></figure>")
-
-
-_SENSITIVITY_TEXT = {
-    "ranking": "Each criterion's weight can move within [low, high] (the other weights keep "
-               "their proportions) before the order of the top-ranked projects changes; the "
-               "columns name the pair that swaps at each end.",
-    "portfolio": "Each criterion's weight can move within [low, high] before the optimal "
-                 "portfolio changes (found exactly by re-solving the selection); the columns "
-                 "name the projects that come in or go out at each end.",
-}
-
-
-def _screening_html(screening: ScreeningResult, max_rows: int | None) -> str:
-    summary = screening.summary
-    notable = summary[(summary["status"] != "kept") | (summary["flagged"].fillna("") != "")]
-    return (
-        f"<p>{len(screening.rejected)} of {len(summary)} ideas rejected, "
-        f"{len(screening.mandatory)} mandatory, {len(screening.flagged)} flagged.</p>"
-        + _html_table(screening.gates.reset_index(drop=True), None, "gates", "screening.csv")
-        + "<h3>Ideas rejected, made mandatory or flagged</h3>"
-        + _html_table(notable.reset_index(), max_rows, "projects", "screening.csv")
-    )
-
-
-def _sensitivity_html(sensitivity: Mapping[str, pd.DataFrame]) -> str:
-    parts = []
-    for name, table in sensitivity.items():
-        text = _SENSITIVITY_TEXT.get(name, "")
-        parts.append(f"<h3>{html.escape(name.capitalize())}</h3><p class=\"note\">"
-                     f"{html.escape(text)}</p>"
-                     + _html_table(table.reset_index(drop=True), None, "criteria",
-                                   f"sensitivity_{name}.csv"))
-    return "".join(parts)
+def _render(plots: list[_Plot]) -> dict[str, tuple[bytes | None, str]]:
+    """Render every plot: name -> (PNG bytes or None, caption or the reason it is missing)."""
+    out: dict[str, tuple[bytes | None, str]] = {}
+    for plot in plots:
+        try:
+            out[plot.name] = (_png(plot.draw, plot.size), plot.caption)
+        except InputError as exc:  # e.g. no risk or category column: say so in the report
+            out[plot.name] = (None, str(exc))
+    return out
 
 
 def _hiring_table(selection: Selection) -> pd.DataFrame | None:
@@ -433,71 +310,93 @@ def _hiring_table(selection: Selection) -> pd.DataFrame | None:
     return hiring[hiring["hired"] > 0].reset_index(drop=True)
 
 
-def _explanation_html(explanation: Explanation, max_rows: int | None) -> str:
-    projects = explanation.projects.reset_index()
-    bottlenecks = explanation.bottlenecks
-    if "marginal_value" in bottlenecks.columns:
-        bottlenecks = bottlenecks[bottlenecks["marginal_value"].abs() > 1e-9]
-    return (
-        "<h3>Why each project is in or out</h3>"
-        + _html_table(projects, max_rows, "projects", "explanations.csv")
-        + "<h3>Bottlenecks</h3><p class=\"note\">Marginal value of one more unit of budget "
-        "or of a competence in a period, from the LP relaxation of the selection model "
-        "(a guide to where the constraints pinch, not an exact price for the integer "
-        "portfolio).</p>"
-        + (_html_table(bottlenecks.reset_index(drop=True), max_rows, "constraints",
-                       "bottlenecks.csv")
-           if len(bottlenecks) else "<p class=\"note\">No constraint has a positive "
-                                    "marginal value.</p>")
-    )
+@dataclass(frozen=True)
+class _Content:
+    """What the caller computed besides the selection (each part optional)."""
+
+    screening: ScreeningResult | None = None
+    sensitivity: Mapping[str, pd.DataFrame] | None = None
+    explanation: Explanation | None = None
+    frontier: pd.DataFrame | None = None
+    scenarios: ScenarioComparison | None = None
+    robust: RobustPortfolios | None = None
+
+
+def _frontier_table(frontier: pd.DataFrame) -> pd.DataFrame:
+    table = frontier.drop(columns=[c for c in ("selected",) if c in frontier.columns])
+    return table.reset_index(drop=True)
 
 
 def _page(selection: Selection, ranking: pd.DataFrame, chosen: pd.DataFrame,
-          plots: dict[str, tuple[bytes | None, str]], max_rows: int | None,
-          screening: ScreeningResult | None = None,
-          sensitivity: Mapping[str, pd.DataFrame] | None = None,
-          explanation: Explanation | None = None) -> str:
+          plots: list[_Plot], images: dict[str, tuple[bytes | None, str]],
+          max_rows: int | None, content: _Content) -> str:
+    def figures(where: str) -> str:
+        return "".join(figure_html(p.name, p.title, *images[p.name])
+                       for p in plots if p.section == where)
+
     ranking_class = ranking["selected"].map(lambda s: "selected" if s is True or s == 1 else "")
-    sections = [
-        "<h1>Portfolio review</h1>",
-        f"<section><h2>Summary</h2>{_summary_html(selection)}</section>",
-    ]
-    if screening is not None:
-        sections.append("<section><h2>Idea screening</h2>"
-                        f"{_screening_html(screening, max_rows)}</section>")
+    sections = ["<h1>Portfolio review</h1>", section("Summary", summary_html(selection))]
+    if content.screening is not None:
+        sections.append(section("Idea screening", screening_html(content.screening, max_rows)))
+    robust_note = ""
+    if content.robust is not None:
+        robust_note = ('<p class="note">Robustness (Robust Portfolio Modeling): the share of '
+                       "the non-dominated portfolios that contain the project (core index); "
+                       "core projects are in every one, exterior projects in none"
+                       + ("" if content.robust.complete else
+                          " &mdash; the enumeration was stopped early, so the classes are "
+                          "indicative") + ".</p>")
     sections += [
-        "<section><h2>Ranking</h2>"
-        + _html_table(ranking, max_rows, "projects", "ranking.csv", ranking_class)
-        + "</section>",
-        "<section><h2>Selected portfolio</h2>"
-        + (_html_table(chosen, max_rows, "selected projects", "selection.csv")
-           if len(chosen) else '<p class="note">No project is selected.</p>')
-        + "</section>",
-        '<section class="plots"><h2>Balance</h2>'
-        + "".join(_figure_html(name, png, caption) for name, (png, caption) in plots.items())
-        + "</section>",
-        f'<section class="usage"><h2>Capacity use</h2>{_usage_html(selection)}</section>',
+        section("Ranking", robust_note
+                + html_table(ranking, max_rows, "projects", "ranking.csv", ranking_class)
+                + figures("ranking")),
+        section("Selected portfolio",
+                (html_table(chosen, max_rows, "selected projects", "selection.csv")
+                 if len(chosen) else '<p class="note">No project is selected.</p>')
+                + figures("selected")),
+        section("Balance", figures("balance"), "plots"),
+        section("Capacity use", usage_html(selection), "usage"),
     ]
     hiring = _hiring_table(selection)
     if hiring is not None:
-        sections.append("<section><h2>Hiring plan</h2><p class=\"note\">The least-cost "
-                        "flexible capacity (hire or contract) the selected portfolio needs; "
-                        "its cost counts in the budget.</p>"
-                        + (_html_table(hiring, max_rows, "rows", "hiring.csv") if len(hiring)
-                           else "<p class=\"note\">No hiring needed.</p>") + "</section>")
-    if explanation is not None:
-        sections.append("<section><h2>Explanations</h2>"
-                        f"{_explanation_html(explanation, max_rows)}</section>")
-    if sensitivity:
-        sections.append("<section><h2>Weight sensitivity</h2>"
-                        f"{_sensitivity_html(sensitivity)}</section>")
+        sections.append(section(
+            "Hiring plan", '<p class="note">The least-cost flexible capacity (hire or '
+            "contract) the selected portfolio needs; its cost counts in the budget.</p>"
+            + (html_table(hiring, max_rows, "rows", "hiring.csv") if len(hiring)
+               else '<p class="note">No hiring needed.</p>')))
+    if content.explanation is not None:
+        sections.append(section("Explanations",
+                                explanation_html(content.explanation, max_rows)))
+    if content.sensitivity:
+        sections.append(section("Weight sensitivity",
+                                sensitivity_html(content.sensitivity) + figures("sensitivity")))
+    if content.frontier is not None:
+        sections.append(section(
+            "Efficient frontier", figures("frontier")
+            + html_table(_frontier_table(content.frontier), max_rows, "budgets",
+                         "frontier.csv")))
+    if content.scenarios is not None:
+        sections.append(section(
+            "Scenarios", figures("scenarios")
+            + html_table(content.scenarios.summary.reset_index(), max_rows, "scenarios",
+                         "scenarios.csv")))
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>Portfolio review</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f"<title>Portfolio review</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
         + "\n".join(sections)
         + "\n</body>\n</html>\n"
     )
+
+
+def _with_robustness(ranking: pd.DataFrame, robust: RobustPortfolios | None) -> pd.DataFrame:
+    """Add the core index and robustness class of each project to the ranking."""
+    if robust is None:
+        return ranking
+    ids = ranking["project_id"].astype(str)
+    return ranking.assign(
+        core_index=robust.core_index.reindex(ids).to_numpy(dtype=float),
+        robustness=robust.classes.reindex(ids).astype(object).to_numpy())
 
 
 def write_review(
@@ -508,6 +407,9 @@ def write_review(
     screening: ScreeningResult | None = None,
     sensitivity: Mapping[str, pd.DataFrame] | None = None,
     explanation: Explanation | None = None,
+    frontier: pd.DataFrame | None = None,
+    scenarios: ScenarioComparison | None = None,
+    robust: RobustPortfolios | None = None,
     max_rows: int | None = 500,
 ) -> pathlib.Path:
     """Write the portfolio review (CSV tables, PNG plots, HTML page) into a folder.
@@ -523,13 +425,20 @@ def write_review(
     - ``usage.csv``: ``selection.usage`` plus an ``over_allocated`` column;
     - ``spend.csv``: cost per period against the budget
       (:func:`~portfolio_opt.balance.spend_by_period`);
-    - ``risk_return.png``, ``capacity.png``, ``category_mix.png``: the plots
-      of :mod:`portfolio_opt.plotting` (a plot whose data is missing, e.g. no
+    - ``waterline.png``, ``roadmap.png``, ``risk_return.png``,
+      ``category_mix.png``, ``capacity.png`` (and ``mix_targets.png`` when the
+      portfolio has strategic buckets): the plots of
+      :mod:`portfolio_opt.plotting` (a plot whose data is missing, e.g. no
       ``risk`` column, is left out and the page says why);
     - ``screening.csv`` (one row per project and gate) when ``screening`` is
       given, and ``sensitivity_<name>.csv`` for each ``sensitivity`` table;
     - ``hiring.csv`` when the portfolio has flexible capacity (the hiring plan);
     - ``explanations.csv`` and ``bottlenecks.csv`` when ``explanation`` is given;
+    - ``tornado.png`` when ``sensitivity`` has a ``"ranking"`` table;
+    - ``frontier.csv`` and ``frontier.png`` (the chosen portfolio marked) when
+      ``frontier`` is given; ``scenarios.csv`` and ``scenarios.png`` when
+      ``scenarios`` is given; ``robustness.csv`` (core index and class per
+      project, also added to the ranking) when ``robust`` is given;
     - ``report.html``: one self-contained page with all of the above (images
       embedded, no network, no JavaScript, printable).
 
@@ -554,6 +463,13 @@ def write_review(
     explanation : Explanation, optional
         :meth:`Selection.explain` of the selection: why each project is in or
         out, and the bottlenecks.
+    frontier : pandas.DataFrame, optional
+        :func:`~portfolio_opt.frontier.efficient_frontier` of the portfolio.
+    scenarios : ScenarioComparison, optional
+        :func:`~portfolio_opt.scenarios.compare_scenarios` of the portfolio.
+    robust : RobustPortfolios, optional
+        :func:`~portfolio_opt.robust.robust_portfolios` of the portfolio: the
+        ranking gains ``core_index`` and ``robustness`` columns.
     max_rows : int or None, default 500
         Longest table shown in the HTML page (the CSV files are complete);
         None shows everything.
@@ -585,31 +501,36 @@ def write_review(
     ...     page = write_review(selection, folder)
     ...     sorted(path.name for path in page.parent.iterdir())  # doctest: +NORMALIZE_WHITESPACE
     ['capacity.png', 'category_mix.png', 'ranking.csv', 'report.html', 'risk_return.png',
-     'selection.csv', 'spend.csv', 'usage.csv']
+     'roadmap.png', 'selection.csv', 'spend.csv', 'usage.csv', 'waterline.png']
     """
     folder = pathlib.Path(out)
-    ranking_table = _ranking_table(selection, ranking)
+    content = _Content(screening=screening, sensitivity=sensitivity, explanation=explanation,
+                       frontier=frontier, scenarios=scenarios, robust=robust)
+    ranking_table = _with_robustness(_ranking_table(selection, ranking), robust)
     selection_table = _selection_table(selection)
     usage_table = _usage_table(selection)
     spend_table = spend_by_period(selection).reset_index()
-    plots = _plots(selection)
+    plots = _plots(selection, ranking_table, content)
+    images = _render(plots)
 
     folder.mkdir(parents=True, exist_ok=True)
-    ranking_table.to_csv(folder / "ranking.csv", index=False)
-    selection_table.to_csv(folder / "selection.csv", index=False)
-    usage_table.to_csv(folder / "usage.csv", index=False)
-    spend_table.to_csv(folder / "spend.csv", index=False)
-    if screening is not None:
-        screening.table.to_csv(folder / "screening.csv", index=False)
-    for name, table in (sensitivity or {}).items():
-        table.to_csv(folder / f"sensitivity_{name}.csv", index=False)
-    hiring = _hiring_table(selection)
-    if hiring is not None:
-        selection.hiring.to_csv(folder / "hiring.csv", index=False)
-    if explanation is not None:
-        explanation.projects.reset_index().to_csv(folder / "explanations.csv", index=False)
-        explanation.bottlenecks.to_csv(folder / "bottlenecks.csv", index=False)
-    for name, (png, _) in plots.items():
+    tables: dict[str, pd.DataFrame | None] = {
+        "ranking": ranking_table, "selection": selection_table, "usage": usage_table,
+        "spend": spend_table,
+        "screening": None if screening is None else screening.table,
+        "hiring": None if _hiring_table(selection) is None else selection.hiring,
+        "explanations": None if explanation is None else explanation.projects.reset_index(),
+        "bottlenecks": None if explanation is None else explanation.bottlenecks,
+        "frontier": frontier,
+        "scenarios": None if scenarios is None else scenarios.summary.reset_index(),
+        "robustness": None if robust is None else pd.DataFrame(
+            {"core_index": robust.core_index, "robustness": robust.classes}).reset_index(),
+    }
+    tables.update({f"sensitivity_{name}": table for name, table in (sensitivity or {}).items()})
+    for name, table in tables.items():
+        if table is not None:
+            table.to_csv(folder / f"{name}.csv", index=False)
+    for name, (png, _) in images.items():
         target = folder / f"{name}.png"
         if png is None:
             target.unlink(missing_ok=True)  # never leave a stale plot from an earlier run
@@ -617,8 +538,7 @@ def write_review(
             target.write_bytes(png)
 
     chosen = selection_table[selection_table["selected"].astype(bool)].drop(columns="selected")
-    page = _page(selection, ranking_table, chosen, plots, max_rows, screening, sensitivity,
-                 explanation)
+    page = _page(selection, ranking_table, chosen, plots, images, max_rows, content)
     path = folder / "report.html"
     path.write_text(page, encoding="utf-8")
     return path

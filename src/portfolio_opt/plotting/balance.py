@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import Colormap, ListedColormap, TwoSlopeNorm
 from matplotlib.lines import Line2D
@@ -88,7 +87,7 @@ def plot_risk_return(selection: Selection, ax: Axes | None = None) -> Axes:
     table = risk_return(selection)
     if ax is None:
         ax = new_axes(7.0, 5.0)
-    colours = category_colours(pd.Index(pd.unique(table["category"])))
+    colours = category_colours(table["category"])
     max_cost = float(table["cost"].max()) if len(table) else 0.0
     max_area = 1200.0  # points^2 of the costliest bubble
     scale = max_area / max_cost if max_cost > 0 else 0.0
