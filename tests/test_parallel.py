@@ -98,3 +98,64 @@ def dask_executor():
 def test_dask_cluster_agrees_with_serial(dask_executor, serial):
     assert run_many(_objective, BUDGETS, executor=dask_executor) == serial
 
+
+
+# every many-solve routine of the library: the Dask cluster gives exactly the serial result
+
+
+def _frontier(executor):
+    from portfolio_opt import efficient_frontier
+
+    return efficient_frontier(datasets.load_sample(), budgets=BUDGETS, executor=executor)
+
+
+def _scenarios(executor):
+    from portfolio_opt import Scenario, compare_scenarios
+
+    comparison = compare_scenarios(
+        datasets.load_sample(),
+        [Scenario("cut", budget=9900.0), Scenario("arch", capacity={"architecture": 0.7})],
+        executor=executor)
+    return comparison.summary
+
+
+def _probability(executor):
+    from portfolio_opt import selection_probability
+
+    pf = datasets.load_sample()
+    projects = pf.projects.assign(cost_low=0.9 * pf.projects["cost"],
+                                  cost_high=1.2 * pf.projects["cost"])
+    result = selection_probability(pf.replace(projects=projects), n=3, seed=7,
+                                   executor=executor)
+    return result.probability
+
+
+def _robust(executor):
+    from portfolio_opt import robust_portfolios
+
+    result = robust_portfolios(datasets.load_sample(), ranking="weights", method="weights",
+                               executor=executor)
+    return result.portfolios
+
+
+def _value_to_enter(executor):
+    sel = select(datasets.load_sample())
+    out = sel.selected_ids.symmetric_difference(datasets.load_sample().project_ids)[:2]
+    return sel.explain().value_to_enter(list(out), executor=executor)
+
+
+ROUTINES = {"frontier": _frontier, "scenarios": _scenarios, "probability": _probability,
+            "robust": _robust, "value_to_enter": _value_to_enter}
+
+
+@pytest.mark.parametrize("routine", list(ROUTINES))
+def test_every_routine_agrees_on_dask(routine, dask_executor):
+    import pandas as pd
+
+    run = ROUTINES[routine]
+    serial = run(None)
+    distributed = run(dask_executor)
+    if isinstance(serial, pd.Series):
+        pd.testing.assert_series_equal(distributed, serial)
+    else:
+        pd.testing.assert_frame_equal(distributed, serial)
