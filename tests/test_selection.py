@@ -842,3 +842,17 @@ def test_numpy_numbers_are_accepted_as_options(kind, option):
     expected = select(pf, **{kind: float(option) if kind != "threads" else 1})
     got = select(pf, **{kind: option})
     assert got.selected.equals(expected.selected)
+
+
+def test_selection_shows_itself_in_a_notebook():
+    from portfolio_opt import datasets
+
+    pf = datasets.load_sample()
+    sel = select(pf)
+    page = sel._repr_html_()
+    chosen = sel.selected_ids
+    assert page.startswith("<p><strong>Selection: optimal</strong>")
+    assert f"{len(chosen)} of {len(pf)} projects" in page
+    shown = [pid for pid in pf.project_ids if f"<th>{pid}</th>" in page]
+    assert shown == list(chosen[:20])  # the first 20 selected projects, nothing else
+    assert f"First 20 of {len(chosen)} selected projects" in page

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib
 import math
 import time
@@ -175,6 +176,26 @@ class Selection:
         return (f"Selection({self.status.value}{gap}, {int(self.selected.sum())} of "
                 f"{len(self.selected)} projects, objective={self.objective:,.6g}, "
                 f"cost={self.cost:,.6g})")
+
+    def _repr_html_(self) -> str:
+        """Show the key figures and the selected projects in a notebook."""
+        status = html.escape(self.status.value)
+        gap = "" if self.status is Status.OPTIMAL else f" (gap {self.gap:.3%})"
+        heading = (f"<p><strong>Selection: {status}{html.escape(gap)}</strong> &mdash; "
+                   f"{int(self.selected.sum())} of {len(self.selected)} projects, objective "
+                   f"{self.objective:,.6g}, cost {self.cost:,.6g}"
+                   + ("" if self.budget is None else f" of {self.budget:,.6g}") + "</p>")
+        chosen = self.to_frame()
+        chosen = chosen[chosen["selected"]].drop(columns="selected")
+        shown = chosen.head(HTML_ROWS)
+        more = ("" if len(shown) == len(chosen) else
+                f"<p>First {len(shown)} of {len(chosen)} selected projects; see "
+                "<code>to_frame()</code>.</p>")
+        return heading + shown.to_html(float_format=lambda v: f"{v:,.6g}") + more
+
+
+#: Rows of the selected projects shown by ``Selection._repr_html_``.
+HTML_ROWS = 20
 
 
 def select(
