@@ -27,3 +27,20 @@ def test_two_commands_and_ci():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pip install -e '.[test]' && pytest" in ci
     assert "python3 -m venv" in ci
+
+
+def test_decision_analysis_example_runs(tmp_path, monkeypatch):
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile("import portfolio_opt as po\nportfolio = po.datasets.load_sample()\n"
+                 + blocks[1], "README.md", "exec"), namespace)
+    frontier = namespace["frontier"].sort_values("budget")
+    assert frontier["objective"].is_monotonic_increasing  # more budget never loses value
+    summary = namespace["comparison"].summary
+    assert summary.index[0] == "baseline"
+    assert (summary["objective"].iloc[1:] <= summary["objective"].iloc[0] + 1e-9).all()
+    alternatives = namespace["alternatives"].summary["objective"]
+    assert alternatives.is_monotonic_decreasing and len(alternatives) == 3
+    classes = namespace["robust"].classes
+    assert set(classes) <= {"core", "borderline", "exterior"}
