@@ -54,6 +54,7 @@ figcaption, p.note { color: #555; font-size: .85em; }
   td.num { white-space: nowrap; overflow-wrap: normal; }
   h2 { break-after: avoid; page-break-after: avoid; }
   figure, tr { break-inside: avoid; page-break-inside: avoid; }
+  figure img { max-height: 180mm; width: auto; max-width: 100%; }
   section.plots, section.usage { break-before: page; page-break-before: always; }
   thead { display: table-header-group; }
   th { background: #eee !important; -webkit-print-color-adjust: exact; print-color-adjust: exact; }
