@@ -118,7 +118,13 @@ def _parallel_options(parser: argparse.ArgumentParser) -> None:
                         help="run the many-solve analyses on N worker processes (default 1: "
                              "in this process)")
     parser.add_argument("--no-progress", action="store_true",
-                        help="no progress bars (they are shown on a terminal for long runs)")
+                        help="no progress bars (shown on a terminal for the many-solve "
+                             "analyses)")
+
+
+def _progress(args: argparse.Namespace) -> bool:
+    """Show progress bars on a terminal unless --no-progress."""
+    return not args.no_progress and sys.stderr.isatty()
 
 
 @contextlib.contextmanager
@@ -202,7 +208,7 @@ def _review(args: argparse.Namespace) -> int:
             "portfolio": portfolio_sensitivity(portfolio, budget=args.budget, **solve),
         }
     explanation = None if args.no_explain else selection.explain()
-    progress = False if args.no_progress else None
+    progress = _progress(args)
     with _executor(args) as executor:
         many = dict(executor=executor, progress=progress, **solve)
         frontier = None if args.no_frontier else _review_frontier(portfolio, value, selection,
@@ -312,7 +318,7 @@ def _frontier(args: argparse.Namespace) -> int:
     solve = dict(solver=args.solver, time_limit=args.time_limit)
     with _executor(args) as executor:
         table = efficient_frontier(portfolio, args.value, budgets, executor=executor,
-                                   progress=False if args.no_progress else None, **solve)
+                                   progress=_progress(args), **solve)
     chosen = None
     if portfolio.budget.total is not None:
         try:
