@@ -7,11 +7,15 @@
   synergy, groups, buckets, a risk bound, flexible capacity (hiring) and substitution.
 - ``small()``, ``line()``: small portfolios written out by hand.
 - ``DATA``: the directory of the OR-Library files (see ``tests/data/README.md``).
+- fixtures: ``selection`` (``select`` of the test module's own ``portfolio`` fixture),
+  ``hired_selection`` (one project that needs one hired unit of capacity) and an autouse one
+  that closes the matplotlib figures after each test.
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +25,7 @@ import pandas as pd
 import pytest
 from hypothesis import strategies as st
 
-from portfolio_opt import Portfolio, Solver
+from portfolio_opt import Portfolio, Solver, select
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = Path(__file__).parents[1] / "src" / "portfolio_opt" / "datasets" / "sample"
@@ -48,6 +52,33 @@ def sample_tables() -> dict[str, pd.DataFrame]:
     """The bundled sample portfolio (60 projects, 8 competences, 12 quarters) as read from CSV."""
     names = ["projects", "demand", "capacity", "budget", "relations", "criteria"]
     return {k: pd.read_csv(SAMPLE / f"{k}.csv") for k in names}
+
+
+@pytest.fixture(scope="module")
+def selection(portfolio):
+    """The optimal selection of the test module's ``portfolio`` fixture (solved once a module)."""
+    return select(portfolio)
+
+
+@pytest.fixture(scope="session")
+def hired_selection():
+    """Project A needs 3 dev in Q1 with 2 in house and up to 2 for hire at 1 each: 1 is hired."""
+    projects = pd.DataFrame({"project_id": ["A"], "cost": [1.0], "value": [1.0],
+                             "duration": [1]})
+    demand = pd.DataFrame({"project_id": ["A"], "competence": ["dev"], "amount": [3.0]})
+    capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
+                             "amount": [2.0, 2.0], "flex_amount": [2.0, 2.0],
+                             "flex_cost": [1.0, 1.0]})
+    return select(Portfolio(projects, demand, capacity, budget=10, periods=["Q1", "Q2"]),
+                  force_in=["A"], schedule=False)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test left open (when it used pyplot at all)."""
+    yield
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
 
 
 @dataclass

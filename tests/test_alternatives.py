@@ -47,6 +47,14 @@ def set_values(pf: Portfolio, value, check: dict) -> dict[frozenset, float]:
     return out
 
 
+def case_inputs(case) -> tuple[Portfolio, object, dict, dict[frozenset, float]]:
+    """The case's portfolio, value, other select options and brute-force set values."""
+    pf = case.portfolio()
+    value = case.options.get("value")
+    options = {key: v for key, v in case.options.items() if key != "value"}
+    return pf, value, options, set_values(pf, value, case.check_options)
+
+
 def sets_of(alt: Alternatives) -> list[frozenset]:
     return [frozenset(alt.portfolios.columns[row]) for row in alt.portfolios.to_numpy()]
 
@@ -59,10 +67,7 @@ def tie(a: float, b: float) -> bool:
 @given(case=portfolio_cases(max_projects=4, features=FEATURES), k=st.integers(1, 4),
        within=st.sampled_from([None, 0.1, 0.5]))
 def test_k_best_are_the_top_k_of_brute_force_enumeration(case, k, within):
-    pf = case.portfolio()
-    value = case.options.get("value")
-    options = {key: v for key, v in case.options.items() if key != "value"}
-    values = set_values(pf, value, case.check_options)
+    pf, value, options, values = case_inputs(case)
     if not values:
         with pytest.raises(InfeasibleError):
             alternative_portfolios(pf, value, k=k, within=within, **options)
@@ -93,10 +98,7 @@ def test_k_best_are_the_top_k_of_brute_force_enumeration(case, k, within):
 @given(case=portfolio_cases(max_projects=4, features=FEATURES), k=st.integers(2, 4),
        within=st.sampled_from([0.0, 0.2, 1.0]))
 def test_diverse_portfolios_are_within_the_floor_and_as_far_apart_as_possible(case, k, within):
-    pf = case.portfolio()
-    value = case.options.get("value")
-    options = {key: v for key, v in case.options.items() if key != "value"}
-    values = set_values(pf, value, case.check_options)
+    pf, value, options, values = case_inputs(case)
     if not values:
         return
     alt = alternative_portfolios(pf, value, k=k, within=within, diverse=True, **options)

@@ -94,11 +94,6 @@ def portfolio() -> Portfolio:
     return make_portfolio()
 
 
-@pytest.fixture(scope="module")
-def selection(portfolio):
-    return select(portfolio)
-
-
 # --------------------------------------------------------------------------------------------
 # risk_return
 
@@ -183,17 +178,9 @@ def test_capacity_use_columns_and_dtypes(selection):
     assert table.index.name == "competence"
 
 
-def test_capacity_use_counts_hired_capacity_as_supply_not_over_allocation():
+def test_capacity_use_counts_hired_capacity_as_supply_not_over_allocation(hired_selection):
     # dev needs 3 units in Q1 with 2 in house and up to 2 for hire at 1 each: one unit is hired.
-    projects = pd.DataFrame({"project_id": ["A"], "cost": [1.0], "value": [1.0],
-                             "duration": [1]})
-    demand = pd.DataFrame({"project_id": ["A"], "competence": ["dev"], "amount": [3.0]})
-    capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-                             "amount": [2.0, 2.0], "flex_amount": [2.0, 2.0],
-                             "flex_cost": [1.0, 1.0]})
-    selection = select(Portfolio(projects, demand, capacity, budget=10, periods=["Q1", "Q2"]),
-                       force_in=["A"], schedule=False)
-    table = capacity_use(selection)
+    table = capacity_use(hired_selection)
     assert table.loc["dev", ("used", "Q1")] == pytest.approx(3.0)
     assert table.loc["dev", ("hired", "Q1")] == pytest.approx(1.0)
     assert table.loc["dev", ("load", "Q1")] == pytest.approx(2.0)

@@ -69,17 +69,6 @@ def portfolio() -> Portfolio:
     return make_portfolio()
 
 
-@pytest.fixture(scope="module")
-def selection(portfolio):
-    return select(portfolio)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 def category_of(portfolio: Portfolio) -> pd.Series:
     return portfolio.projects["category"].astype(object).fillna("(no category)").map(str)
 

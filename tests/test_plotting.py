@@ -68,17 +68,6 @@ def portfolio() -> Portfolio:
     return make_portfolio()
 
 
-@pytest.fixture(scope="module")
-def selection(portfolio):
-    return select(portfolio)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 def independent_utilisation(portfolio: Portfolio, start: pd.Series) -> pd.DataFrame:
     """used / capacity per competence x period, from the demand table and the start periods."""
     position = {label: i for i, label in enumerate(portfolio.periods)}
@@ -236,17 +225,9 @@ def test_capacity_flags_over_allocation(selection):
     assert image.norm.vmax >= 2.0  # the scale reaches the largest finite utilisation (200 %)
 
 
-def test_capacity_marks_hired_cells_without_flagging_them():
+def test_capacity_marks_hired_cells_without_flagging_them(hired_selection):
     # dev needs 3 in Q1 with 2 in house: one unit is hired, which is a plan, not an overload
-    projects = pd.DataFrame({"project_id": ["A"], "cost": [1.0], "value": [1.0],
-                             "duration": [1]})
-    demand = pd.DataFrame({"project_id": ["A"], "competence": ["dev"], "amount": [3.0]})
-    capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-                             "amount": [2.0, 2.0], "flex_amount": [2.0, 2.0],
-                             "flex_cost": [1.0, 1.0]})
-    hired = select(Portfolio(projects, demand, capacity, budget=10, periods=["Q1", "Q2"]),
-                   force_in=["A"], schedule=False)
-    ax = plot_capacity(hired)
+    ax = plot_capacity(hired_selection)
     assert [t.get_text() for t in ax.texts] == ["150%*", "0%"]
     assert not [p for p in ax.patches if isinstance(p, Rectangle) and not p.get_fill()]
     assert "hired or covered" in ax.get_title() and "over capacity" not in ax.get_title()

@@ -82,11 +82,6 @@ def portfolio() -> Portfolio:
 
 
 @pytest.fixture(scope="module")
-def selection(portfolio):
-    return select(portfolio)
-
-
-@pytest.fixture(scope="module")
 def review(selection, tmp_path_factory):
     out = tmp_path_factory.mktemp("review") / "nested" / "out"  # does not exist yet
     page = write_review(selection, out)

@@ -36,12 +36,6 @@ FEW = settings(max_examples=15, deadline=None,
                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
 def tables(**changes) -> dict:
     """Six projects, two competences, three quarters; values are distinct powers of two."""
     out = {

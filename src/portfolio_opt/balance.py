@@ -73,22 +73,17 @@ def risk_return(selection: Selection) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
-    >>> risk_return(selection)
-                value  risk  cost category  selected
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
+    >>> table = risk_return(selection)
+    >>> table.shape, table.columns.tolist()
+    ((60, 5), ['value', 'risk', 'cost', 'category', 'selected'])
+    >>> table.loc[["P01", "P02"], ["risk", "cost", "category"]]
+                risk    cost    category
     project_id
-    A             5.0   2.0   4.0   growth     False
-    B             3.0   1.0   3.0      run      True
-    C             3.0   3.0   3.0      run      True
+    P01          3.0   600.0      growth
+    P02          3.0  1750.0  regulatory
     """
     projects = selection.portfolio.projects
     if "risk" not in projects.columns:
@@ -159,22 +154,13 @@ def capacity_use(selection: Selection) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
     >>> table = capacity_use(selection)
-    >>> table["utilisation"]
-    period       Q1   Q2
-    competence
-    dev         0.5  0.0
-    >>> bool(table["over_allocated"].to_numpy().any())
+    >>> table["utilisation"].shape  # 8 competences x 12 quarters
+    (8, 12)
+    >>> bool(table["over_allocated"].to_numpy().any())  # the solve keeps to capacity
     False
     """
     usage = selection.usage
@@ -232,21 +218,14 @@ def category_mix(selection: Selection, by: str = "category") -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
-    >>> category_mix(selection)[["cost_selected", "share_selected", "share_candidates"]]
-              cost_selected  share_selected  share_candidates
-    category
-    run                 6.0             1.0               0.6
-    growth              0.0             0.0               0.4
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
+    >>> mix = category_mix(selection)
+    >>> sorted(mix.index)
+    ['efficiency', 'growth', 'innovation', 'maintenance', 'regulatory']
+    >>> round(float(mix["share_selected"].sum()), 9), round(float(mix["share_candidates"].sum()), 9)
+    (1.0, 1.0)
     """
     projects = selection.portfolio.projects
     if by not in projects.columns:
@@ -322,21 +301,14 @@ def spend_by_period(selection: Selection) -> pd.DataFrame:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
-    >>> spend_by_period(selection)
-            cost  budget  cumulative_cost  over_budget
-    period
-    Q1       6.0     NaN              6.0        False
-    Q2       0.0     NaN              6.0        False
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
+    >>> spend = spend_by_period(selection)
+    >>> len(spend), spend.columns.tolist()
+    (12, ['cost', 'budget', 'cumulative_cost', 'over_budget'])
+    >>> bool(spend["over_budget"].any())  # the solve keeps to every quarter's budget
+    False
     """
     spend = selection.spend.set_index("period")
     periods = pd.Index(selection.portfolio.periods, name="period")

@@ -60,23 +60,20 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--gap", type=float, default=None,
                         help="relative optimality gap at which to stop (default 0: prove "
                              "optimality)")
-    review.add_argument("--no-screening", action="store_true",
-                        help="ignore the gates table (gates.csv or sheet 'gates'); by default "
-                             "ideas are screened by it before they are ranked")
-    review.add_argument("--no-explain", action="store_true",
-                        help="skip the explanations (why each project is in or out) and the "
-                             "bottleneck table (an LP relaxation)")
-    review.add_argument("--no-sensitivity", action="store_true",
-                        help="skip the weight-sensitivity analysis (it re-solves the selection "
-                             "a few times per criterion)")
-    review.add_argument("--no-frontier", action="store_true",
-                        help="skip the efficient frontier (one re-solve per budget)")
-    review.add_argument("--no-scenarios", action="store_true",
-                        help="skip the standard what-if scenarios (budget cut, cost overrun, "
-                             "loss of capacity in the busiest competence)")
-    review.add_argument("--no-robust", action="store_true",
-                        help="skip the robustness classes (Robust Portfolio Modeling over "
-                             "the criteria weights, when there is a criteria table)")
+    for flag, text in (
+        ("--no-screening", "ignore the gates table (gates.csv or sheet 'gates'); by default "
+                           "ideas are screened by it before they are ranked"),
+        ("--no-explain", "skip the explanations (why each project is in or out) and the "
+                         "bottleneck table (an LP relaxation)"),
+        ("--no-sensitivity", "skip the weight-sensitivity analysis (it re-solves the "
+                             "selection a few times per criterion)"),
+        ("--no-frontier", "skip the efficient frontier (one re-solve per budget)"),
+        ("--no-scenarios", "skip the standard what-if scenarios (budget cut, cost overrun, "
+                           "loss of capacity in the busiest competence)"),
+        ("--no-robust", "skip the robustness classes (Robust Portfolio Modeling over the "
+                        "criteria weights, when there is a criteria table)"),
+    ):
+        review.add_argument(flag, action="store_true", help=text)
     review.add_argument("--excel", default=None, metavar="FILE.xlsx",
                         help="also write the results to an Excel workbook")
     _parallel_options(review)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 import numpy as np
 import pandas as pd
 
+from portfolio_opt._words import is_blank, quote
 from portfolio_opt.exceptions import InputError, describe_ids
 from portfolio_opt.weighting import WeightScale, hierarchy_weights
 
@@ -294,7 +295,7 @@ def _check(
         default_policy = MissingPolicy.parse(missing)
     except ValueError:
         raise InputError(
-            f"missing: unknown policy {_show(missing)}; valid policies are {MissingPolicy.valid()}."
+            f"missing: unknown policy {quote(missing)}; valid policies are {MissingPolicy.valid()}."
         ) from None
     scale = WeightScale.parse(weight_scale)
     table = _as_table(portfolio, criteria)
@@ -304,7 +305,7 @@ def _check(
     counts = names.value_counts(sort=False, dropna=False)
     for name, count in counts[counts > 1].items():
         problems.append(
-            f"criteria table: criterion {_show(name)} appears {count} times; give each criterion "
+            f"criteria table: criterion {quote(name)} appears {count} times; give each criterion "
             "one row (add the weights together if that is what was meant)."
         )
 
@@ -312,7 +313,7 @@ def _check(
     bad = ~np.isfinite(weights.to_numpy()) | (weights.to_numpy() < 0)
     if bad.any():
         shown = ", ".join(
-            f"{_show(name)}: {_show(value)}"
+            f"{quote(name)}: {quote(value)}"
             for name, value in zip(names[bad], table["weight"][bad], strict=True)
         )
         problems.append(
@@ -325,7 +326,7 @@ def _check(
         )
 
     column = table.get("parent", pd.Series([None] * len(table), dtype=object))
-    parents = [None if _is_blank(p) else p for p in column]
+    parents = [None if is_blank(p) else p for p in column]
     internal = {p for p in parents if p is not None}
     rows = [_row(row, internal, default_policy, problems) for row in _records(table)]
     rules = {name: rule for name, rule in zip(names, rows) if rule is not None}
@@ -369,69 +370,69 @@ def _row(
     """Read one criterion's rule (None for a parent criterion); report problems."""
     name = row["criterion"]
     direction = Direction.MAX
-    if not _is_blank(row["direction"]):
+    if not is_blank(row["direction"]):
         try:
             direction = Direction.parse(row["direction"])
         except ValueError:
             problems.append(
-                f"criteria table: criterion {_show(name)} has unknown direction "
-                f"{_show(row['direction'])}; valid directions are {_VALID_DIRECTIONS}."
+                f"criteria table: criterion {quote(name)} has unknown direction "
+                f"{quote(row['direction'])}; valid directions are {_VALID_DIRECTIONS}."
             )
     method = None
-    if not _is_blank(row["normalisation"]):
+    if not is_blank(row["normalisation"]):
         try:
             method = Normalisation.parse(row["normalisation"])
         except ValueError:
             problems.append(
-                f"criteria table: criterion {_show(name)} has unknown normalisation "
-                f"{_show(row['normalisation'])}; valid ones are {Normalisation.valid()}."
+                f"criteria table: criterion {quote(name)} has unknown normalisation "
+                f"{quote(row['normalisation'])}; valid ones are {Normalisation.valid()}."
             )
     function = None
-    if not _is_blank(row["value_function"]):
+    if not is_blank(row["value_function"]):
         try:
             function = ValueFunction.parse(row["value_function"])
         except ValueError as reason:
             problems.append(
-                f"criteria table: criterion {_show(name)} has an invalid value_function "
-                f"{_show(row['value_function'])}: {reason}. Write points 'x: value' with x "
+                f"criteria table: criterion {quote(name)} has an invalid value_function "
+                f"{quote(row['value_function'])}: {reason}. Write points 'x: value' with x "
                 "strictly increasing and values in [0, 1], e.g. '0: 1.0, 5M: 0.2'."
             )
     policy = default
-    if not _is_blank(row["missing"]):
+    if not is_blank(row["missing"]):
         try:
             policy = MissingPolicy.parse(row["missing"])
         except ValueError:
             problems.append(
-                f"criteria table: criterion {_show(name)} has unknown missing-score policy "
-                f"{_show(row['missing'])}; valid policies are {MissingPolicy.valid()}."
+                f"criteria table: criterion {quote(name)} has unknown missing-score policy "
+                f"{quote(row['missing'])}; valid policies are {MissingPolicy.valid()}."
             )
     if name in internal:
-        if method is not None or not _is_blank(row["value_function"]):
+        if method is not None or not is_blank(row["value_function"]):
             problems.append(
-                f"criteria table: criterion {_show(name)} has sub-criteria, so it is scored "
+                f"criteria table: criterion {quote(name)} has sub-criteria, so it is scored "
                 "through them; leave its 'normalisation' and 'value_function' empty and give "
                 "them to its leaf criteria."
             )
         return None
-    if method is Normalisation.VALUE_FUNCTION and _is_blank(row["value_function"]):
+    if method is Normalisation.VALUE_FUNCTION and is_blank(row["value_function"]):
         problems.append(
-            f"criteria table: criterion {_show(name)} has normalisation 'value_function' but "
+            f"criteria table: criterion {quote(name)} has normalisation 'value_function' but "
             "no value function; fill in its 'value_function' cell, e.g. '0: 1.0, 5M: 0.2'."
         )
     elif function is not None and method not in (None, Normalisation.VALUE_FUNCTION):
         problems.append(
-            f"criteria table: criterion {_show(name)} has both normalisation "
-            f"{_show(method)} and a value_function; keep one of them."
+            f"criteria table: criterion {quote(name)} has both normalisation "
+            f"{quote(method)} and a value_function; keep one of them."
         )
     if function is not None:
         method = Normalisation.VALUE_FUNCTION
-    unit = None if _is_blank(row["unit"]) else str(row["unit"]).strip()
+    unit = None if is_blank(row["unit"]) else str(row["unit"]).strip()
     return _Rule(direction, method or Normalisation.MINMAX, function, policy, unit)
 
 
 def _canonical(key: str, cell: Any) -> Any:
     """Clean a cell for the checked table: None when blank, options as canonical strings."""
-    if _is_blank(cell):
+    if is_blank(cell):
         return None
     if key == "normalisation":
         return Normalisation.parse(cell).value
@@ -463,12 +464,12 @@ def _as_table(portfolio: Portfolio, criteria: Criteria) -> pd.DataFrame:
         problems = []
         if unknown:
             problems.append(
-                f"criteria table: unknown column(s) {', '.join(map(_show, unknown))}; "
+                f"criteria table: unknown column(s) {', '.join(map(quote, unknown))}; "
                 + _COLUMNS_HINT
             )
         if missing:
             problems.append(
-                f"criteria table: missing column(s) {', '.join(map(_show, missing))}; "
+                f"criteria table: missing column(s) {', '.join(map(quote, missing))}; "
                 + _COLUMNS_HINT
             )
         if problems:
@@ -501,7 +502,7 @@ def _check_columns(
     for name, rule in rules.items():
         if name not in projects.columns:
             problems.append(
-                f"criteria table: criterion {_show(name)} is not a column of the projects table; "
+                f"criteria table: criterion {quote(name)} is not a column of the projects table; "
                 f"numeric columns available: {', '.join(map(str, numeric)) or 'none'}. Fix "
                 "the name or add the column to the projects table (a criterion with "
                 "sub-criteria is named in their 'parent' cells)."
@@ -509,9 +510,9 @@ def _check_columns(
             continue
         column = projects[name]
         if not _is_numeric(column):
-            examples = ", ".join(_show(v) for v in column.dropna().unique()[:3])
+            examples = ", ".join(quote(v) for v in column.dropna().unique()[:3])
             problems.append(
-                f"projects table: criterion column {_show(name)} is not numeric (dtype "
+                f"projects table: criterion column {quote(name)} is not numeric (dtype "
                 f"{column.dtype}, values such as {examples or 'none'}); convert it to numbers "
                 "(e.g. with pd.to_numeric) or choose another criterion."
             )
@@ -528,12 +529,12 @@ def _check_scores(ids: pd.Index, name: Any, column: pd.Series, rule: _Rule) -> l
     missing = np.isnan(values)
     if missing.all() and len(values):
         problems.append(
-            f"projects table: criterion column {_show(name)} has no scores at all; fill "
+            f"projects table: criterion column {quote(name)} has no scores at all; fill "
             "them in or remove the criterion."
         )
     elif missing.any() and rule.missing is MissingPolicy.ERROR:
         problems.append(
-            f"projects table: criterion column {_show(name)} has missing (NaN) scores for "
+            f"projects table: criterion column {quote(name)} has missing (NaN) scores for "
             f"{describe_ids(ids[missing], limit=_SHOW)}; fill them in or remove those "
             "projects, or choose a policy for missing scores: missing='worst', 'mean' or "
             "'zero' (keyword of score/ranking/normalised) or a 'missing' column in the "
@@ -542,7 +543,7 @@ def _check_scores(ids: pd.Index, name: Any, column: pd.Series, rule: _Rule) -> l
     infinite = np.isinf(values)
     if infinite.any():
         problems.append(
-            f"projects table: criterion column {_show(name)} has infinite scores for "
+            f"projects table: criterion column {quote(name)} has infinite scores for "
             f"{describe_ids(ids[infinite], limit=_SHOW)}; use finite numbers."
         )
     if rule.method is Normalisation.RATIO and rule.function is None:
@@ -558,10 +559,10 @@ def _check_ratio(ids: pd.Index, name: Any, values: np.ndarray, direction: Direct
         bad, need, has = values <= 0, "values > 0 (best / x)", "values <= 0"
     if not bad.any():
         return []
-    examples = ", ".join(_show(v) for v in values[bad][:3])
+    examples = ", ".join(quote(v) for v in values[bad][:3])
     return [
-        f"projects table: criterion column {_show(name)} uses normalisation 'ratio' with "
-        f"direction {_show(direction)}, which needs {need}; it has {has} for "
+        f"projects table: criterion column {quote(name)} uses normalisation 'ratio' with "
+        f"direction {quote(direction)}, which needs {need}; it has {has} for "
         f"{describe_ids(ids[bad], limit=_SHOW)} (e.g. {examples}). Use normalisation "
         "'minmax' or a value_function for this criterion."
     ]
@@ -570,23 +571,3 @@ def _check_ratio(ids: pd.Index, name: Any, values: np.ndarray, direction: Direct
 def _is_numeric(column: pd.Series) -> bool:
     """Tell whether a column holds numbers or booleans (a yes/no criterion counts as 1/0)."""
     return pd.api.types.is_numeric_dtype(column.dtype)
-
-
-def _is_blank(value: Any) -> bool:
-    """Tell whether a cell is blank: None, NaN, NA or an empty string."""
-    if isinstance(value, str):
-        return not value.strip()
-    return value is None or (pd.api.types.is_scalar(value) and bool(pd.isna(value)))
-
-
-def _show(value: Any) -> str:
-    """Quote a value for an error message: strings in quotes, numbers plain (``-2``, ``nan``)."""
-    if isinstance(value, Enum):
-        value = value.value
-    if isinstance(value, str):
-        return repr(str(value))
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{float(value):g}"
-    return repr(value)

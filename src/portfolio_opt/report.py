@@ -81,20 +81,13 @@ def summary_text(selection: Selection) -> str:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
     >>> print(summary_text(selection))  # doctest: +ELLIPSIS
-    Selected 2 of 3 projects (0 mandatory)
-    Cost 6 of budget 6 (100.0% used)
-    Objective 6 (bound 6, gap 0.00 %)
+    Selected ... of 60 projects (4 mandatory)
+    Cost ... of budget 11,000 (...% used)
+    Objective ... (bound ..., gap 0.00 %)
     Status optimal - solver cbc, ... s
     """
     projects = selection.portfolio.projects
@@ -486,22 +479,16 @@ def write_review(
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     page = write_review(selection, folder)
     ...     sorted(path.name for path in page.parent.iterdir())  # doctest: +NORMALIZE_WHITESPACE
-    ['capacity.png', 'category_mix.png', 'ranking.csv', 'report.html', 'risk_return.png',
-     'roadmap.png', 'selection.csv', 'spend.csv', 'usage.csv', 'waterline.png']
+    ['capacity.png', 'category_mix.png', 'hiring.csv', 'ranking.csv', 'report.html',
+     'risk_return.png', 'roadmap.png', 'selection.csv', 'spend.csv', 'usage.csv',
+     'waterline.png']
     """
     folder = pathlib.Path(out)
     content = _Content(screening=screening, sensitivity=sensitivity, explanation=explanation,

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from portfolio_opt._display import Display
 from portfolio_opt.exceptions import InfeasibleError, InputError, describe_ids
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.parallel import run_many
@@ -69,7 +70,7 @@ class ValueScale(str, Enum):
 
 
 @dataclass(frozen=True, repr=False)
-class RobustPortfolios:
+class RobustPortfolios(Display):
     """The non-dominated portfolios and the robustness of each project.
 
     Attributes
@@ -135,12 +136,10 @@ class RobustPortfolios:
                 f"{counts.get('core', 0)} core, {counts.get('borderline', 0)} borderline, "
                 f"{counts.get('exterior', 0)} exterior projects")
 
-    def __repr__(self) -> str:
-        return f"<{self._heading()}>"
+    _rows = 15
 
-    def _repr_html_(self) -> str:
-        table = self.to_frame().sort_values("core_index", ascending=False, kind="stable")
-        return f"<p>{self._heading()}</p>" + table.head(15).to_html()
+    def _table(self) -> pd.DataFrame:
+        return self.to_frame().sort_values("core_index", ascending=False, kind="stable")
 
 
 # -------------------------------------------------------------------- scores and the search

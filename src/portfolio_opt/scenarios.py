@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portfolio_opt._display import Display
 from portfolio_opt.exceptions import InfeasibleError, InputError, describe_ids
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.parallel import check_executor, run_many
@@ -164,10 +165,12 @@ class Scenario:
         Parameters
         ----------
         portfolio : Portfolio
+            The portfolio the scenario changes; it is left as it is.
 
         Returns
         -------
         Portfolio
+            A copy with this scenario's budget, weights, capacity and cost overruns.
 
         Raises
         ------
@@ -215,7 +218,7 @@ def _describe_factor(what: str, spec: Any) -> str:
 
 # --------------------------------------------------------------------------------- results
 @dataclass(frozen=True, repr=False, eq=False)
-class ScenarioComparison:
+class ScenarioComparison(Display):
     """The scenarios, solved and compared with the baseline.
 
     Attributes
@@ -271,17 +274,21 @@ class ScenarioComparison:
         differs = solved.nunique(axis=1, dropna=True) > 1
         return self.projects[differs]
 
-    def __repr__(self) -> str:
+    _rows = 20
+    _float_format = "{:,.4g}".format
+
+    def _heading(self) -> str:
         s = self.summary
         return (f"ScenarioComparison({len(s)} scenarios, baseline {self.baseline!r}: "
                 f"{int((s['status'] == Status.OPTIMAL.value).sum())} optimal, "
                 f"{int(s['objective'].isna().sum())} without a portfolio)")
 
-    def _repr_html_(self) -> str:
-        cols = ["status", "objective", "cost", "n_selected", "n_added", "n_removed",
-                "value_change", "cost_change"]
-        head = self.summary[cols].head(20).to_html(float_format=lambda v: f"{v:,.4g}")
-        return f"<p><b>{self!r}</b></p>{head}"
+    def __repr__(self) -> str:
+        return self._heading()  # the established repr, without the angle brackets
+
+    def _table(self) -> pd.DataFrame:
+        return self.summary[["status", "objective", "cost", "n_selected", "n_added",
+                             "n_removed", "value_change", "cost_change"]]
 
 
 # ------------------------------------------------------------------------------ the solves

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaincinv
 
+from portfolio_opt._display import Display
 from portfolio_opt.exceptions import InputError, describe_ids
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Portfolio
@@ -310,7 +311,7 @@ def _stats(x: np.ndarray) -> dict[str, float]:
 
 
 @dataclass(frozen=True, repr=False)
-class Simulation:
+class Simulation(Display):
     """Monte Carlo outcomes of a fixed portfolio (the result of :func:`simulate`).
 
     Attributes
@@ -409,12 +410,10 @@ class Simulation:
                 f"P(over capacity) = {self.probability_over_capacity:.1%}, "
                 f"CVaR 5 % of value = {self.cvar(0.05):,.6g}")
 
-    def __repr__(self) -> str:
-        return f"<{self._heading()}>"
+    _float_format = "{:,.4g}".format
 
-    def _repr_html_(self) -> str:
-        table = self.summary.to_html(float_format="{:,.4g}".format)
-        return f"<p><b>{self._heading()}</b></p>" + table
+    def _table(self) -> pd.DataFrame:
+        return self.summary
 
 
 def _portfolio_ids(pf: Portfolio, selection_or_ids: Any, where: str

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portfolio_opt._display import Display
 from portfolio_opt.exceptions import InfeasibleError
 from portfolio_opt.parallel import check_executor, run_many
 from portfolio_opt.portfolio import Portfolio
@@ -88,7 +89,7 @@ def _solve_draw(task: _Task) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, repr=False)
-class SelectionProbability:
+class SelectionProbability(Display):
     """How often each project is optimal across draws (the result of :func:`selection_probability`).
 
     Attributes
@@ -131,12 +132,11 @@ class SelectionProbability:
         return (f"Selection probability over {self.n} draws ({self.n_solved} with a "
                 f"portfolio); {shaky} projects selected in some draws but not all")
 
-    def __repr__(self) -> str:
-        return f"<{self._heading()}>"
+    _rows = 10
+    _float_format = "{:.3g}".format
 
-    def _repr_html_(self) -> str:
-        top = self.probability.sort_values("probability", ascending=False).head(10)
-        return f"<p><b>{self._heading()}</b></p>" + top.to_html(float_format="{:.3g}".format)
+    def _table(self) -> pd.DataFrame:
+        return self.probability.sort_values("probability", ascending=False)
 
 
 def selection_probability(

@@ -17,7 +17,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import PercentFormatter
 
 from portfolio_opt.balance import capacity_use, category_mix, risk_return
-from portfolio_opt.plotting._common import category_colours, new_axes
+from portfolio_opt.plotting._common import category_colours, new_axes, rows_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -69,20 +69,15 @@ def plot_risk_return(selection: Selection, ax: Axes | None = None) -> Axes:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
     >>> from matplotlib.figure import Figure
     >>> ax = plot_risk_return(selection, ax=Figure().subplots())
     >>> ax.get_xlabel(), ax.get_ylabel()
     ('Risk (score)', 'Value (objective coefficient)')
+    >>> sum(len(bubbles.get_offsets()) for bubbles in ax.collections)  # one per candidate
+    60
     """
     table = risk_return(selection)
     if ax is None:
@@ -160,20 +155,13 @@ def plot_capacity(selection: Selection, ax: Axes | None = None) -> Axes:
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
     >>> from matplotlib.figure import Figure
     >>> ax = plot_capacity(selection, ax=Figure().subplots())
-    >>> [text.get_text() for text in ax.texts]
-    ['50%', '0%']
+    >>> ax.images[0].get_array().shape  # 8 competences x 12 quarters
+    (8, 12)
     """
     table = capacity_use(selection)
     utilisation = table["utilisation"]
@@ -265,26 +253,19 @@ def plot_category_mix(selection: Selection, ax: Axes | None = None, by: str = "c
 
     Examples
     --------
-    >>> import pandas as pd
-    >>> from portfolio_opt import Portfolio, select
-    >>> projects = pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
-    ...                          "value": [5.0, 3.0, 3.0], "risk": [2.0, 1.0, 3.0],
-    ...                          "category": ["growth", "run", "run"]})
-    >>> demand = pd.DataFrame({"project_id": ["A", "B"], "competence": ["dev", "dev"],
-    ...                        "amount": [2.0, 1.0]})
-    >>> capacity = pd.DataFrame({"competence": ["dev", "dev"], "period": ["Q1", "Q2"],
-    ...                          "amount": [2.0, 2.0]})
-    >>> selection = select(Portfolio(projects, demand, capacity, budget=6))
+    >>> from portfolio_opt import select
+    >>> from portfolio_opt.datasets import load_sample
+    >>> selection = select(load_sample())
     >>> from matplotlib.figure import Figure
     >>> ax = plot_category_mix(selection, ax=Figure().subplots())
-    >>> [float(bar.get_width()) for bar in ax.containers[0]]
-    [1.0, 0.0]
+    >>> round(sum(float(bar.get_width()) for bar in ax.containers[0]), 9)  # shares of the budget
+    1.0
     """
     table = category_mix(selection, by=by)
     n = len(table)
     if ax is None:
         ax = new_axes(7.0, max(2.5, 1.2 + 0.55 * n))
-    y = np.arange(n, dtype=float)
+    y = rows_axis(ax, [str(c) for c in table.index])
     height = 0.38
     selected = ax.barh(y - height / 2, table["share_selected"].to_numpy(dtype=float), height,
                        color="#2171b5", label="selected portfolio")
@@ -295,8 +276,6 @@ def plot_category_mix(selection: Selection, ax: Axes | None = None, by: str = "c
                          (candidates, table["share_candidates"])):
         labels = ["" if np.isnan(s) else f"{s:.0%}" for s in shares.to_numpy(dtype=float)]
         ax.bar_label(bars, labels=labels, padding=2, fontsize="small")
-    ax.set_yticks(y, labels=[str(c) for c in table.index])
-    ax.invert_yaxis()
     ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
     widest = np.nanmax(np.r_[table["share_selected"], table["share_candidates"], 0.0])
     ax.set_xlim(0.0, max(0.1, float(widest) * 1.18))

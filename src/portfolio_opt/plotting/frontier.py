@@ -37,7 +37,10 @@ def _check(frontier: Any, key: str, where: str) -> pd.DataFrame:
     return table[table["objective"].notna()]
 
 
-def _draw(ax: Axes, table: pd.DataFrame, key: str) -> None:
+def _draw(ax: Axes | None, table: pd.DataFrame, key: str) -> Axes:
+    """Draw the frontier's points and steps (on new Axes when ``ax`` is None)."""
+    if ax is None:
+        ax = new_axes(7.0, 4.5)
     x = table[key].to_numpy(dtype=float)
     y = table["objective"].to_numpy(dtype=float)
     (line,) = ax.plot(x, y, drawstyle="steps-post", color="tab:blue", zorder=2)
@@ -48,6 +51,21 @@ def _draw(ax: Axes, table: pd.DataFrame, key: str) -> None:
         pts = ax.scatter(x[mask], y[mask], s=30, color=face, edgecolors="tab:blue", zorder=3,
                          label="solved point" if gid == "optimal" else "feasible (gap > 0)")
         pts.set_gid(gid)
+    return ax
+
+
+def _finish(ax: Axes, chosen: tuple[float, float] | None, xlabel: str, title: str) -> Axes:
+    """Mark the chosen portfolio at ``chosen`` (x, y), if any, and label the Axes."""
+    if chosen is not None:
+        mark = ax.scatter([chosen[0]], [chosen[1]], marker="*", s=180, color="tab:red",
+                          zorder=4, label="chosen portfolio")
+        mark.set_gid("chosen")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Best value")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="lower right")
+    return ax
 
 
 def plot_frontier(frontier: pd.DataFrame, selection: Selection | FrontierPosition | None = None,
@@ -88,29 +106,20 @@ def plot_frontier(frontier: pd.DataFrame, selection: Selection | FrontierPositio
     [[3.0, 3.0], [6.0, 6.0], [7.0, 8.0]]
     """
     table = _check(frontier, "budget", "plot_frontier")
-    if ax is None:
-        ax = new_axes(7.0, 4.5)
-    _draw(ax, table, "budget")
+    ax = _draw(ax, table, "budget")
+    chosen: tuple[float, float] | None = None
     if isinstance(selection, FrontierPosition):
         x, y = selection.spend, selection.value
         (seg,) = ax.plot([x, x], [y, selection.frontier_value], linestyle="--", color="tab:red",
                          label=f"value left: {selection.value_left:,.4g}")
         seg.set_gid("value left")
+        chosen = (x, y)
     elif isinstance(selection, Selection):
-        x, y = selection.cost + selection.hiring_cost, selection.objective
+        chosen = (selection.cost + selection.hiring_cost, selection.objective)
     elif selection is not None:
         raise InputError(f"plot_frontier: selection must be a Selection or a FrontierPosition, "
                          f"got {type(selection).__name__}.")
-    if selection is not None:
-        mark = ax.scatter([x], [y], marker="*", s=180, color="tab:red", zorder=4,
-                          label="chosen portfolio")
-        mark.set_gid("chosen")
-    ax.set_xlabel("Total budget")
-    ax.set_ylabel("Best value")
-    ax.set_title("Efficient frontier")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
-    return ax
+    return _finish(ax, chosen, "Total budget", "Efficient frontier")
 
 
 def plot_risk_frontier(frontier: pd.DataFrame, selection: Selection | None = None,
@@ -144,9 +153,8 @@ def plot_risk_frontier(frontier: pd.DataFrame, selection: Selection | None = Non
     [[1.0, 3.0], [4.0, 5.0]]
     """
     table = _check(frontier, "risk_limit", "plot_risk_frontier")
-    if ax is None:
-        ax = new_axes(7.0, 4.5)
-    _draw(ax, table, "risk_limit")
+    ax = _draw(ax, table, "risk_limit")
+    chosen: tuple[float, float] | None = None
     if selection is not None:
         if not isinstance(selection, Selection):
             raise InputError(f"plot_risk_frontier: selection must be a Selection, got "
@@ -156,12 +164,5 @@ def plot_risk_frontier(frontier: pd.DataFrame, selection: Selection | None = Non
         cost = projects["cost"].to_numpy(dtype=float)[chosen]
         risk = projects["risk"].fillna(0.0).to_numpy(dtype=float)[chosen]
         x = float(cost @ risk / cost.sum()) if cost.sum() > 0 else float("nan")
-        mark = ax.scatter([x], [selection.objective], marker="*", s=180, color="tab:red",
-                          zorder=4, label="chosen portfolio")
-        mark.set_gid("chosen")
-    ax.set_xlabel("Bound on the cost-weighted average risk")
-    ax.set_ylabel("Best value")
-    ax.set_title("Value against risk")
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
-    return ax
+        chosen = (x, selection.objective)
+    return _finish(ax, chosen, "Bound on the cost-weighted average risk", "Value against risk")

@@ -16,7 +16,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
 from portfolio_opt.exceptions import InputError
-from portfolio_opt.plotting._common import legend_outside, new_axes
+from portfolio_opt.plotting._common import legend_outside, new_axes, rows_axis
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -93,7 +93,7 @@ def _value(comparison: ScenarioComparison, ax: Axes | None) -> Axes:
     n = len(s)
     if ax is None:
         ax = new_axes(7.0, 1.2 + 0.45 * n)
-    y = np.arange(n)
+    y = rows_axis(ax, [str(v) for v in s.index])
     solved = s["objective"].notna().to_numpy()
     colours = ["#d9d9d9" if name == comparison.baseline else "#9ecae1" for name in s.index]
     ax.barh(y, s["objective"].fillna(0.0).to_numpy(dtype=float), color=colours,
@@ -110,8 +110,6 @@ def _value(comparison: ScenarioComparison, ax: Axes | None) -> Axes:
                     f"value {row['value_change']:+,.3g}, cost {row['cost_change']:+,.6g}")
         ax.annotate(text, (0, i), xytext=(4, 0), textcoords="offset points", va="center",
                     fontsize=8, color="black" if solved[i] else "#d62728")
-    ax.set_yticks(y, [str(v) for v in s.index])
-    ax.invert_yaxis()
     ax.set_xlabel("value of the portfolio (objective)")
     ax.set_title("Scenarios against the baseline")
     return ax

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from portfolio_opt.exceptions import InputError
-from portfolio_opt.plotting._common import new_axes
+from portfolio_opt.plotting._common import new_axes, rows_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -131,13 +131,12 @@ def plot_selection_probability(result: SelectionProbability, ax: Axes | None = N
         table = table.head(top)
     if ax is None:
         ax = new_axes(7, max(2.5, 0.25 * len(table) + 1))
-    y = np.arange(len(table))[::-1]
+    y = rows_axis(ax, [str(i) for i in table.index])
     colours = np.where(table["base_selected"].to_numpy(), _IN, _OUT)
     bars = ax.barh(y, table["probability"].to_numpy(dtype=float), color=list(colours),
                    xerr=table["stderr"].to_numpy(dtype=float), ecolor="grey", capsize=2)
     for bar in bars:
         bar.set_gid("probability")
-    ax.set_yticks(y, [str(i) for i in table.index])
     ax.set_xlim(0, 1.05)
     ax.set_xlabel(f"probability of being selected ({result.n_solved} draws with a portfolio)")
     ax.legend(handles=[Patch(color=_IN, label="in the optimum at the likely values"),
