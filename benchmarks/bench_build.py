@@ -11,7 +11,13 @@ For each size (default 1 000, 10 000 and 100 000 projects, 20 competences,
    ``HighsLp``; ``benchmarks/matrix_build.py``): ``matrix_build_s`` is that build-and-load time, and
    ``ratio = build_s / matrix_build_s`` the cost of the modelling layer
    (both builds alternate ``--repeat`` times; the fastest of each counts);
-4. checks that both are the same model: the same decision variables (one per
+4. times what ``SelectionModel.build`` spends filling ``model.matrix_`` (the model as
+   arrays, :mod:`portfolio_opt.matrix`): ``matrix_capture_s`` (part of ``build_s``);
+   loading ``matrix_`` into HiGHS in memory (``passModel``): ``matrix_highs_load_s``; and
+   the MPS file CBC reads, written from the arrays (``matrix_solve.write_mps``):
+   ``mps_write_s``, against PuLP's ``writeMPS`` (what ``PULP_CBC_CMD`` runs):
+   ``pulp_mps_write_s`` (fastest of ``--repeat`` each);
+5. checks that both are the same model: the same decision variables (one per
    project and start period, ``SelectionModel.options_``), objective and
    variable bounds and, group by group (``SelectionModel.constraints_``), the
    same number of rows and non-zeros and the same sums of coefficients and of
@@ -39,6 +45,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -50,6 +57,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +92,7 @@ def measure_build(n: int, *, n_competences: int = 20, n_periods: int = 12, seed:
     import highspy  # noqa: F401  (imported before timing)
 
     from portfolio_opt import SelectionModel
+    from portfolio_opt import model as model_module
     from portfolio_opt.datasets import synthetic
 
     rec: dict[str, Any] = {"n_projects": n, "n_competences": n_competences,
@@ -97,21 +106,26 @@ def measure_build(n: int, *, n_competences: int = 20, n_periods: int = 12, seed:
     # Library build and direct build alternate ``repeat`` times; the fastest of each is
     # reported (the first build pays one-off costs: imports, caches). The library's model
     # comes first: its shape (start options etc.) decides what "the same model" means.
-    build_times, matrix_times = [], []
+    build_times, matrix_times, capture_times = [], [], []
     model: Any = None
     dm: DirectModel | None = None
     h: Any = None
     for _ in range(max(1, repeat)):
         model = dm = h = None  # free the previous round before building again
         model = SelectionModel(pf, "value")
-        t0 = time.perf_counter()
-        model.build()
-        build_times.append(time.perf_counter() - t0)
+        with _timed(model_module, "from_rows") as capture:
+            t0 = time.perf_counter()
+            model.build()
+            build_times.append(time.perf_counter() - t0)
+        capture_times.append(sum(capture))
         shape = model_shape(model)
         t0 = time.perf_counter()
         dm, h = build_direct(pf, **shape)
         matrix_times.append(time.perf_counter() - t0)
     rec["build_s"], rec["matrix_build_s"] = min(build_times), min(matrix_times)
+    rec["matrix_capture_s"] = min(capture_times)
+    assert model is not None
+    rec.update(measure_matrix_routes(model, repeat))
     rec["build_s_all"], rec["matrix_build_s_all"] = build_times, matrix_times
     rec.update({f"model_{k}": v for k, v in shape.items()})
     assert model is not None and dm is not None
@@ -120,6 +134,61 @@ def measure_build(n: int, *, n_competences: int = 20, n_periods: int = 12, seed:
     rec["peak_rss_build_mb"] = _rss_mb()
     rec["load_average_end"] = _loadavg()
     return rec
+
+
+@contextlib.contextmanager
+def _timed(module: Any, name: str) -> Iterator[list[float]]:
+    """Time every call of ``module.name`` inside the block (seconds, one entry per call)."""
+    original = getattr(module, name)
+    times: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            times.append(time.perf_counter() - t0)
+
+    setattr(module, name, timed)
+    try:
+        yield times
+    finally:
+        setattr(module, name, original)
+
+
+def measure_matrix_routes(model: Any, repeat: int = 3) -> dict[str, Any]:
+    """Time handing ``model.matrix_`` to HiGHS in memory, and the two MPS writers.
+
+    ``mps_write_s``: ``matrix_solve.write_mps`` (from the arrays); ``pulp_mps_write_s``:
+    ``problem_.writeMPS(rename=1)``, as ``PULP_CBC_CMD`` does. Fastest of ``repeat`` each.
+    """
+    import highspy
+
+    from portfolio_opt.matrix_solve import highs_lp, write_mps
+
+    mm = model.matrix_
+    load, ours, theirs = [], [], []
+    folder = tempfile.mkdtemp(prefix="bench_build_mps_")
+    try:
+        for _ in range(max(1, repeat)):
+            t0 = time.perf_counter()
+            h = highspy.Highs()
+            h.setOptionValue("output_flag", False)
+            h.passModel(highs_lp(mm))
+            load.append(time.perf_counter() - t0)
+            del h
+            t0 = time.perf_counter()
+            write_mps(mm, os.path.join(folder, "arrays.mps"))
+            ours.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            model.problem_.writeMPS(os.path.join(folder, "pulp.mps"), rename=1)
+            theirs.append(time.perf_counter() - t0)
+        sizes = {f"{k}_mps_mb": os.path.getsize(os.path.join(folder, f"{k}.mps")) / 2**20
+                 for k in ("arrays", "pulp")}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"matrix_highs_load_s": min(load), "mps_write_s": min(ours),
+            "pulp_mps_write_s": min(theirs), **sizes}
 
 
 def measure_solve(n: int, solver: str, *, n_competences: int = 20, n_periods: int = 12,
@@ -363,7 +432,8 @@ def environment() -> dict[str, Any]:
 
 
 COLUMNS = ["n_projects", "n_options", "n_rows", "n_nonzeros", "data_s", "build_s",
-           "matrix_build_s", "ratio", "solver", "status", "objective", "gap", "bound",
+           "matrix_build_s", "ratio", "matrix_capture_s", "matrix_highs_load_s", "mps_write_s",
+           "pulp_mps_write_s", "solver", "status", "objective", "gap", "bound",
            "solve_s", "peak_rss_build_mb", "peak_rss_mb"]
 
 

@@ -144,6 +144,10 @@ class Rows:
         self.matched: set[str] = set()
         self.blocks: list[tuple[int, dict[str, Any]]] = []
         self.seen: dict[str, int] = {}
+        #: per call of :meth:`add` that kept rows: its terms, sorted by row then column
+        #: (``codes``, ``cols``, ``coefs``), ``kept`` rows, ``rhs``, ``sense``, ``names``,
+        #: ``group`` -- what :func:`portfolio_opt.matrix.from_rows` assembles
+        self.parts: list[dict[str, Any]] = []
 
     def add(self, group: str, sense: str, code: np.ndarray, column: np.ndarray,
             coef: np.ndarray, keys: dict[str, Any], labels: list[str]) -> None:
@@ -205,6 +209,9 @@ class Rows:
             add(pulp.LpConstraint(expr, lp_sense, name, float(rhs[k])))
         block: dict[str, Any] = {"name": np.asarray(names, dtype=object),
                                  "label": label_arr[kept], "group": group, "sense": sense}
+        self.parts.append({"n": n, "kept": kept, "codes": codes, "cols": cols, "coefs": total,
+                           "rhs": rhs[kept], "sense": sense, "names": block["name"],
+                           "group": group})
         for k, v in keys.items():
             block[k] = np.broadcast_to(np.asarray(v), (n,))[kept] if np.ndim(v) else v
         self.blocks.append((len(kept), block))

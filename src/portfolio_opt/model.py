@@ -22,6 +22,7 @@ from portfolio_opt import constraints as fam
 from portfolio_opt import model_inputs as inputs
 from portfolio_opt.constraints import Layout, Rows, safe_names
 from portfolio_opt.exceptions import InfeasibleError
+from portfolio_opt.matrix import from_rows
 from portfolio_opt.portfolio import Portfolio
 from portfolio_opt.portfolio_rules import bucket_measure, bucket_members
 
@@ -88,6 +89,9 @@ class SelectionModel:
         One row per constraint: ``name`` (PuLP), ``label`` (readable),
         ``group``, ``sense``, ``rhs`` and the keys it is about (competence,
         period, project_id, other_id, ...; None where they do not apply).
+    matrix_ : portfolio_opt.matrix.MatrixModel
+        The same problem as arrays: rows in the order of ``constraints_``,
+        columns in the order the variables were created (options first).
 
     Notes
     -----
@@ -432,6 +436,14 @@ class SelectionModel:
                          risk)
         fam.add_exclusions(rows, ids, layout, excluded)
         rows.check_without()
+        # the same model as arrays (rows as added, columns as created): see portfolio_opt.matrix
+        self.matrix_ = from_rows(
+            rows, col_lower=np.zeros(len(vars_arr)), col_upper=np.concatenate(
+                [np.ones(n_cols), flex[hire_rows], np.full(len(flow_table), np.inf),
+                 np.ones(len(syn))]), integer=np.arange(len(vars_arr)) < n_cols,
+            objective_columns=columns, objective_coefs=coef,
+            col_names=names + hire_names + flow_names + syn_names, n_options=n_opt,
+            option_project=opt_project, option_start=opt_start, selection_columns=layout.column)
 
         self.problem_ = problem
         self.options_ = pd.DataFrame({"project_id": ids[opt_project], "start": opt_start,

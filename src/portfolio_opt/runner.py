@@ -1,0 +1,729 @@
+"""Wall-clock time limits that hold, progress, and Ctrl-C for long solves.
+
+A solver's own time limit is a wish, not a promise: HiGHS overran a 60 s
+limit without returning at 100 000 projects, CBC overruns by seconds.
+:func:`solve_with_deadline` runs a solve in a child process and stops it
+(terminate, then kill, its whole process group: the CBC binary it started
+too) when the limit is reached, returning the best portfolio known: the
+result, else the last solution the child posted, else a ``fallback`` (e.g.
+a heuristic portfolio computed beforehand).
+
+The child reports progress through a :class:`Reporter` (passed as keyword
+``report`` when the function takes one); the parent turns each report into a
+:class:`ProgressEvent` ``(elapsed, incumbent, bound, gap)`` for a callback or
+a tqdm bar. :class:`CbcLogParser` turns CBC's log lines (``Cbc0010I``,
+``Cbc0012I``, ``Cbc0004I``, ...) into the same events, and
+:func:`stream_cbc` runs the CBC binary with its output line by line (through a
+pseudo-terminal on POSIX: written to a file, CBC's output comes in 4 KB
+blocks), so that events arrive while CBC works.
+
+Process start method: ``forkserver`` where the platform has it (Linux,
+macOS), else ``spawn``. ``fork`` is unsafe in a process that runs threads
+(HiGHS's thread pool, tqdm, Dask) and is no longer the default from Python
+3.14. ``spawn`` starts a fresh interpreter per solve that imports numpy, PuLP
+and this package again (~1 s measured on a busy 2-core machine);
+``forkserver`` forks from a clean single-threaded server that imported them
+once (first solve ~1 s, later ones ~20 ms).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import multiprocessing
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any, NamedTuple
+
+from portfolio_opt.exceptions import InputError, SolverError
+from portfolio_opt.solvers import relative_gap
+
+__all__ = [
+    "CbcLogParser",
+    "DeadlineResult",
+    "ProgressEvent",
+    "Reporter",
+    "parse_cbc_log",
+    "solve_with_deadline",
+    "stream_cbc",
+]
+
+_WHERE = "solve_with_deadline"
+# Modules the forkserver imports once, so that each solve's child starts in milliseconds.
+_PRELOAD = ("portfolio_opt.runner", "portfolio_opt.model", "portfolio_opt.selection")
+# How often the parent wakes up to refresh a progress bar (seconds).
+_TICK = 0.1
+
+
+class ProgressEvent(NamedTuple):
+    """One progress report of a solve (for a maximisation).
+
+    Attributes
+    ----------
+    elapsed : float
+        Seconds since the start: for :func:`solve_with_deadline`, wall-clock
+        seconds since the call, stamped when the parent received the event;
+        for :class:`CbcLogParser`, CBC's own clock.
+    incumbent : float
+        Objective of the best portfolio found so far; NaN when none.
+    bound : float
+        Best proven bound on the optimum (an upper bound); NaN when unknown.
+    gap : float
+        Relative gap ``|bound - incumbent| / max(|bound|, |incumbent|)``
+        (:func:`portfolio_opt.solvers.relative_gap`); NaN when either is unknown.
+    """
+
+    elapsed: float
+    incumbent: float
+    bound: float
+    gap: float
+
+
+def _event(elapsed: float, incumbent: float, bound: float, gap: float | None = None
+           ) -> ProgressEvent:
+    if gap is None or not math.isfinite(gap):
+        gap = relative_gap(incumbent, bound)
+    return ProgressEvent(float(elapsed), float(incumbent), float(bound), float(gap))
+
+
+@dataclass(frozen=True)
+class DeadlineResult:
+    """What :func:`solve_with_deadline` got back.
+
+    Attributes
+    ----------
+    value : object
+        The function's result when it finished; otherwise the last solution
+        the child posted with :meth:`Reporter.solution`; otherwise the
+        ``fallback`` (None when not given).
+    source : str
+        Where ``value`` came from: ``"result"``, ``"solution"`` or ``"fallback"``.
+    reason : str
+        ``"finished"`` (the function returned), ``"time_limit"`` (stopped at
+        the limit), ``"interrupted"`` (Ctrl-C, or the progress callback raised
+        KeyboardInterrupt) or ``"crashed"`` (the child died without an answer,
+        e.g. killed for lack of memory; see ``exitcode``).
+    stopped : bool
+        True when the child was stopped before it returned (``time_limit`` or
+        ``interrupted``).
+    elapsed : float
+        Wall-clock seconds from the call to the return.
+    events : tuple of ProgressEvent
+        Every progress event received, in order.
+    exitcode : int or None
+        The child's exit code (negative: killed by that signal).
+    objective : float
+        Objective posted with the solution in ``value`` (NaN when not known,
+        e.g. for a result or a fallback).
+    """
+
+    value: Any
+    source: str
+    reason: str
+    stopped: bool
+    elapsed: float
+    events: tuple[ProgressEvent, ...]
+    exitcode: int | None
+    objective: float = math.nan
+
+    @property
+    def last_event(self) -> ProgressEvent | None:
+        """The last progress event received (None when there was none)."""
+        return self.events[-1] if self.events else None
+
+    def __repr__(self) -> str:
+        return (f"DeadlineResult(reason={self.reason!r}, source={self.source!r}, "
+                f"elapsed={self.elapsed:.2f}, events={len(self.events)})")
+
+
+class Reporter:
+    """The child's channel to the parent (passed to the solve as keyword ``report``).
+
+    Thread-safe: a solver callback may call it from any thread. Use
+    :meth:`progress` for progress and :meth:`solution` for every improving
+    portfolio (what the parent returns if it has to stop the child).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def _send(self, kind: str, payload: Any) -> None:
+        data = pickle.dumps((kind, payload), protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self._conn.send_bytes(data)
+
+    def progress(self, incumbent: float = math.nan, bound: float = math.nan,
+                 gap: float | None = None) -> None:
+        """Report the best objective found and the best bound proven so far.
+
+        ``gap`` defaults to the relative gap of the two.
+        """
+        self._send("progress", (float(incumbent), float(bound),
+                                None if gap is None else float(gap)))
+
+    def event(self, event: ProgressEvent) -> None:
+        """Report a :class:`ProgressEvent` (e.g. of :class:`CbcLogParser`); its time is ignored."""
+        self.progress(event.incumbent, event.bound, event.gap)
+
+    def solution(self, value: Any, objective: float = math.nan,
+                 bound: float = math.nan) -> None:
+        """Post the best portfolio known so far (picklable); also a progress event.
+
+        Post only improvements: the parent keeps the last one posted.
+        """
+        self._send("solution", (value, float(objective), float(bound)))
+
+
+# ------------------------------------------------------------------------------------- child
+def _watchdog(budget: float | None) -> None:
+    """Kill this child (and its process group) if the parent dies or far past the deadline."""
+    parent = multiprocessing.parent_process()
+    sentinels = [parent.sentinel] if parent is not None else []
+    if not sentinels and budget is None:
+        return
+    wait(sentinels, timeout=budget)
+    if hasattr(os, "killpg"):
+        try:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+        except OSError:  # pragma: no cover - cannot happen for our own group
+            pass
+    os._exit(1)  # pragma: no cover - only on platforms without process groups
+
+
+def _child_main(conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...],
+                kwargs: dict[str, Any], pass_report: bool, budget: float | None) -> None:
+    """Run ``fn`` in the child and send back its result or its exception."""
+    if hasattr(os, "setpgid"):
+        os.setpgid(0, 0)  # own process group: the parent stops us and our CBC together
+    # Ctrl-C belongs to the parent, which decides to stop us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watchdog, args=(budget,), daemon=True).start()
+    reporter = Reporter(conn)
+    try:
+        if pass_report:
+            kwargs = {**kwargs, "report": reporter}
+        value = fn(*args, **kwargs)
+    except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+        text = traceback.format_exc()
+        try:
+            reporter._send("error", (exc, text))
+        except Exception:  # the exception itself cannot be pickled
+            reporter._send("error", (None, text))
+    else:
+        try:
+            reporter._send("result", value)
+        except Exception as problem:  # the result cannot be pickled
+            reporter._send("error", (SolverError(
+                f"{_WHERE}: the result of {getattr(fn, '__name__', fn)!r} could not be sent "
+                f"back from the child process: {problem}. Return something picklable."), ""))
+    finally:
+        conn.close()
+
+
+# ------------------------------------------------------------------------------------ parent
+def _takes_report(fn: Callable[..., Any]) -> bool:
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+    p = params.get("report")
+    return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+
+
+def _context(context: str | None) -> multiprocessing.context.BaseContext:
+    methods = multiprocessing.get_all_start_methods()
+    if context is None:
+        context = "forkserver" if "forkserver" in methods else "spawn"
+    if context not in ("forkserver", "spawn") or context not in methods:
+        valid = [m for m in ("forkserver", "spawn") if m in methods]
+        raise InputError(f"{_WHERE}: context must be one of {valid} on this platform, got "
+                         f"{context!r}; 'fork' is not offered (unsafe with solver threads).")
+    ctx = multiprocessing.get_context(context)
+    if context == "forkserver":
+        # A performance hint only (read when the server starts; ignored once it runs):
+        # keep what was configured and add the modules every solve needs.
+        from multiprocessing import forkserver
+
+        current = list(getattr(getattr(forkserver, "_forkserver", None),
+                               "_preload_modules", None) or ["__main__"])
+        ctx.set_forkserver_preload(list(dict.fromkeys([*current, *_PRELOAD])))
+    return ctx
+
+
+def _check(time_limit: Any, grace: Any, progress: Any) -> None:
+    problems = []
+    for name, v, lo in (("time_limit", time_limit, "> 0"), ("grace", grace, ">= 0")):
+        ok = v is None if name == "time_limit" else False
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+            ok = v > 0 if name == "time_limit" else v >= 0
+        if not ok:
+            problems.append(f"{name} must be a number of seconds {lo}, got {v!r}.")
+    if not (progress is None or isinstance(progress, bool) or callable(progress)):
+        problems.append(f"progress must be None, True, False or a callable taking a "
+                        f"ProgressEvent, got {type(progress).__name__} {progress!r}.")
+    if problems:
+        raise InputError(problems, source=_WHERE)
+
+
+class _Bar:
+    """A tqdm bar of the elapsed seconds with incumbent, bound and gap (or nothing)."""
+
+    def __init__(self, progress: Any, time_limit: float | None, desc: str) -> None:
+        self.bar = None
+        if progress is True or (progress is None and sys.stderr.isatty()):
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=time_limit, desc=desc, unit="s", leave=False,
+                            bar_format="{desc}: {n:.1f}/{total_fmt} s |{bar}| {postfix}"
+                            if time_limit else "{desc}: {n:.1f} s {postfix}")
+
+    def update(self, elapsed: float, event: ProgressEvent | None) -> None:
+        if self.bar is None:
+            return
+        self.bar.n = elapsed if self.bar.total is None else min(elapsed, self.bar.total)
+        if event is not None:
+            self.bar.set_postfix_str(f"incumbent {event.incumbent:.6g}, bound "
+                                     f"{event.bound:.6g}, gap {event.gap:.2%}", refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _signal_group(proc: Any, sig: int) -> None:
+    """Send ``sig`` to the child's process group (POSIX), and to the child itself."""
+    if hasattr(os, "killpg") and proc.pid is not None:
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):  # group gone or not made yet
+            pass
+    if proc.exitcode is None:
+        (proc.kill if sig == getattr(signal, "SIGKILL", None) else proc.terminate)()
+
+
+def _stop(proc: Any, grace: float) -> None:
+    """Terminate the child's process group; kill it if it is still there after ``grace``."""
+    _signal_group(proc, signal.SIGTERM)
+    proc.join(grace)
+    _signal_group(proc, getattr(signal, "SIGKILL", signal.SIGTERM))
+    proc.join()
+
+
+def solve_with_deadline(
+    fn: Callable[..., Any],
+    args: Sequence[Any] = (),
+    *,
+    time_limit: float | None,
+    grace: float = 1.0,
+    fallback: Any = None,
+    progress: bool | Callable[[ProgressEvent], Any] | None = None,
+    kwargs: dict[str, Any] | None = None,
+    context: str | None = None,
+    desc: str = "solve",
+) -> DeadlineResult:
+    """Run ``fn(*args, **kwargs)`` in a child process, stopped at ``time_limit`` wall-clock.
+
+    Parameters
+    ----------
+    fn : callable
+        Defined at module level (it is pickled by reference); ``args``,
+        ``kwargs`` and its result must be picklable. If ``fn`` takes a
+        keyword ``report``, it receives a :class:`Reporter` for progress and
+        improving solutions.
+    args : sequence
+        Positional arguments of ``fn``.
+    time_limit : float or None
+        Seconds from this call until the child is stopped; it covers the
+        start of the child and the transfer of ``args``, so give the solver
+        inside a somewhat smaller limit of its own. None: no limit (the child
+        still stops on Ctrl-C).
+    grace : float, default 1.0
+        Seconds between terminate (SIGTERM) and kill (SIGKILL) of the
+        child's process group. The call returns within about
+        ``time_limit + grace``.
+    fallback : object, optional
+        What to return when the child is stopped or dies before it returned
+        and posted no solution (e.g. a heuristic portfolio).
+    progress : bool or callable, optional
+        A callable receives every :class:`ProgressEvent` in order (in this
+        process); True shows a tqdm bar, False nothing; None (default) a bar
+        only when standard error is a terminal.
+    kwargs : dict, optional
+        Keyword arguments of ``fn``.
+    context : {"forkserver", "spawn"}, optional
+        Process start method; default ``forkserver`` where available, else
+        ``spawn`` (see the module notes).
+    desc : str, default "solve"
+        Label of the progress bar.
+
+    Returns
+    -------
+    DeadlineResult
+        ``value`` is the result, or the best solution posted, or ``fallback``.
+
+    Raises
+    ------
+    Exception
+        The exception ``fn`` raised in the child, raised again here (its
+        traceback in the child is chained as the cause).
+
+    Notes
+    -----
+    Ctrl-C (KeyboardInterrupt) while waiting stops the child and returns the
+    best known with ``reason="interrupted"``; so does a KeyboardInterrupt
+    raised by the ``progress`` callback. On POSIX the child runs in its own
+    process group, so Ctrl-C at a terminal reaches only this process, and
+    stopping the child also stops the solver binaries it started (on Windows
+    only the child itself is stopped). The child also kills itself if this
+    process dies.
+
+    Examples
+    --------
+    >>> import time
+    >>> r = solve_with_deadline(time.sleep, (30,), time_limit=0.5, fallback="heuristic",
+    ...                         progress=False)
+    >>> r.value, r.reason, r.stopped
+    ('heuristic', 'time_limit', True)
+    >>> solve_with_deadline(divmod, (7, 2), time_limit=30, progress=False).value
+    (3, 1)
+    """
+    start = time.monotonic()
+    _check(time_limit, grace, progress)
+    if not callable(fn):
+        raise InputError(f"fn must be a callable defined at module level, got "
+                         f"{type(fn).__name__} {fn!r}.", source=_WHERE)
+    deadline = None if time_limit is None else start + float(time_limit)
+    ctx = _context(context)
+    reader, writer = ctx.Pipe(duplex=False)
+    budget = None if time_limit is None else float(time_limit) + float(grace) + 5.0
+    proc = ctx.Process(  # type: ignore[attr-defined]
+        target=_child_main, name=f"portfolio_opt-{desc}",
+        args=(writer, fn, tuple(args), dict(kwargs or {}), _takes_report(fn), budget),
+        daemon=False)  # a solve may start its own process pool
+    try:
+        proc.start()
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        reader.close()
+        writer.close()
+        raise InputError(
+            f"fn, args and kwargs must be picklable (fn defined at module level, no lambda or "
+            f"local function): {exc}.", source=_WHERE) from exc
+    writer.close()  # the child holds the only write end: EOF when it is gone
+
+    events: list[ProgressEvent] = []
+    best: tuple[Any, float] | None = None
+    outcome: tuple[str, Any] | None = None
+    open_pipe = True
+    reason = "finished"
+    bar = _Bar(progress, time_limit, desc)
+
+    def drain() -> None:
+        """Read what the child sent (without blocking); stop at its answer."""
+        nonlocal best, outcome, open_pipe
+        while open_pipe and outcome is None and reader.poll():
+            try:
+                kind, payload = pickle.loads(reader.recv_bytes())
+            except (EOFError, OSError):
+                open_pipe = False
+                return
+            elapsed = time.monotonic() - start
+            if kind == "progress":
+                events.append(_event(elapsed, *payload))
+            elif kind == "solution":
+                best = (payload[0], payload[1])
+                if not math.isfinite(payload[1]):
+                    continue
+                events.append(_event(elapsed, payload[1], payload[2]))
+            else:
+                outcome = (kind, payload)
+                return
+            if callable(progress) and not isinstance(progress, bool):
+                progress(events[-1])
+
+    try:
+        try:
+            while outcome is None:
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    reason = "time_limit"
+                    break
+                timeout = None if deadline is None else deadline - now
+                if bar.bar is not None:
+                    timeout = _TICK if timeout is None else min(timeout, _TICK)
+                wait([reader, proc.sentinel] if open_pipe else [proc.sentinel], timeout)
+                drain()
+                if outcome is None and proc.exitcode is not None:
+                    drain()  # what it sent just before it ended
+                    if outcome is None:
+                        reason = "crashed"
+                        break
+                bar.update(time.monotonic() - start, events[-1] if events else None)
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        if outcome is None:
+            _stop(proc, float(grace))
+        else:
+            proc.join(float(grace))
+            _stop(proc, 0.0)  # anything the solve left behind in its group
+    except BaseException:
+        _stop(proc, 0.0)
+        raise
+    finally:
+        bar.close()
+        reader.close()
+
+    elapsed = time.monotonic() - start
+    if outcome is not None and outcome[0] == "error":
+        error, text = outcome[1]
+        if error is None:
+            raise SolverError(f"{_WHERE}: the solve failed in the child process:\n{text}")
+        raise error from _ChildTraceback(text)
+    if outcome is not None:
+        value, source, objective = outcome[1], "result", math.nan
+    elif best is not None:
+        value, source, objective = best[0], "solution", best[1]
+    else:
+        value, source, objective = fallback, "fallback", math.nan
+    return DeadlineResult(value=value, source=source, reason=reason,
+                          stopped=reason in ("time_limit", "interrupted"), elapsed=elapsed,
+                          events=tuple(events), exitcode=proc.exitcode, objective=objective)
+
+
+class _ChildTraceback(Exception):
+    """The traceback of an exception raised in the child process."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+
+    def __str__(self) -> str:
+        return "\n" + str(self.args[0])
+
+
+# -------------------------------------------------------------------------------- CBC's log
+_N = r"-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"  # a number as CBC prints it (%g)
+_NONE = 1e49  # CBC prints 1e+50 for "no solution yet"
+_PATTERNS = [(kind, re.compile(rx)) for kind, rx in (  # groups named inc, bound, secs, gap
+    # Cbc0004I, Cbc0012I, Cbc0016I, Cbc0024I, Cbc0033I
+    ("solution", rf"^Cbc00(?:04|12|16|24|33)I Integer solution of (?P<inc>{_N}) .*"
+                 rf"\((?P<secs>{_N}) seconds\)"),
+    ("status", rf"^Cbc0010I After \d+ nodes, \d+ on tree, (?P<inc>{_N}) best solution, "
+               rf"best possible (?P<bound>{_N}) \((?P<secs>{_N}) seconds\)"),
+    # Cbc0037I, Cbc0040I (more detailed status lines)
+    ("status", rf"^Cbc00(?:37|40)I .*?best (?P<inc>{_N}) - possible (?P<bound>{_N}) .*"
+               rf"\((?P<secs>{_N}) seconds\)"),
+    ("root", rf"^Cbc0013I At root node, \d+ cuts changed objective from \S+ to (?P<bound>{_N})"),
+    ("partial", rf"^Cbc0005I Partial search - best objective (?P<inc>{_N}) \(best possible "
+                rf"(?P<bound>{_N})\).*\((?P<secs>{_N}) seconds\)"),
+    ("completed", rf"^Cbc0001I Search completed - best objective (?P<inc>{_N}),.*"
+                  rf"\((?P<secs>{_N}) seconds\)"),
+    ("gap", rf"^Cbc0011I Exiting as integer gap of (?P<gap>{_N})"),
+    ("lp", rf"^Continuous objective value is (?P<bound>{_N}) - (?P<secs>{_N}) seconds"),
+)]
+
+
+class CbcLogParser:
+    """Turn CBC's log lines into :class:`ProgressEvent` s, one line at a time.
+
+    CBC minimises internally: for a maximisation its progress lines show
+    ``-objective``; the events are in the model's sense. Lines read:
+    ``Continuous objective value is`` (the LP bound), ``Cbc0013I`` (root
+    bound after cuts), ``Cbc0010I`` / ``Cbc0037I`` / ``Cbc0040I`` (status),
+    ``Cbc0004I`` / ``Cbc0012I`` / ``Cbc0016I`` / ``Cbc0024I`` / ``Cbc0033I``
+    (integer solution found), ``Cbc0011I`` (stopped at the gap tolerance),
+    ``Cbc0005I`` (partial search) and ``Cbc0001I`` (search completed: bound =
+    incumbent, unless a gap tolerance stopped it). Other lines give None.
+    Values are reported as CBC prints them (the bound of a search restarted
+    after reduced-cost fixing may be tighter than the final one in CBC's
+    summary, which :func:`portfolio_opt.solvers.run_solver` reads).
+
+    Parameters
+    ----------
+    maximize : bool, default True
+        The model's sense.
+
+    Examples
+    --------
+    >>> p = CbcLogParser()
+    >>> p.feed("Cbc0012I Integer solution of -24304 found by feasibility pump after 0 "
+    ...        "iterations and 0 nodes (0.07 seconds)")
+    ProgressEvent(elapsed=0.07, incumbent=24304.0, bound=nan, gap=nan)
+    >>> p.feed("Cbc0010I After 1000 nodes, 48 on tree, -24381 best solution, best possible "
+    ...        "-24574.53 (0.35 seconds)")
+    ProgressEvent(elapsed=0.35, incumbent=24381.0, bound=24574.53, gap=0.00787...)
+    >>> p.feed("Cbc0038I Full problem 5 rows 100 columns, reduced to 0 rows 0 columns") is None
+    True
+    """
+
+    def __init__(self, maximize: bool = True) -> None:
+        self.maximize = bool(maximize)
+        self.incumbent = math.nan
+        self.bound = math.nan
+        self.elapsed = 0.0
+        self._cbc_max = False  # CBC was run with -max: its "Continuous objective" is as given
+        self._gap_stop = False  # stopped at the gap tolerance: "completed" proves nothing
+
+    def _value(self, text: str) -> float:
+        v = float(text)
+        if abs(v) >= _NONE:
+            return math.nan
+        return -v if self.maximize else v
+
+    def feed(self, line: str) -> ProgressEvent | None:
+        """Read one line; return the event it carries, or None."""
+        line = line.strip()
+        if line.startswith("command line -"):
+            self._cbc_max = " -max" in line
+            return None
+        for kind, pattern in _PATTERNS:
+            m = pattern.match(line)
+            if m is None:
+                continue
+            g = m.groupdict()
+            if g.get("secs") is not None:
+                self.elapsed = max(self.elapsed, float(g["secs"]))
+            if kind == "lp":
+                v = float(g["bound"])
+                self.bound = v if (self._cbc_max or not self.maximize) else -v
+            elif kind == "gap":
+                self._gap_stop = True
+                if not math.isfinite(self.incumbent):
+                    return None
+                self.bound = self.incumbent + (1 if self.maximize else -1) * float(g["gap"])
+            else:
+                if g.get("inc") is not None:
+                    inc = self._value(g["inc"])
+                    if kind == "solution" and math.isfinite(self.incumbent):
+                        better = inc > self.incumbent if self.maximize else inc < self.incumbent
+                        inc = inc if better else self.incumbent
+                    self.incumbent = inc
+                if g.get("bound") is not None:
+                    self.bound = self._value(g["bound"])
+                if kind == "completed" and not self._gap_stop:
+                    self.bound = self.incumbent  # proven (no gap tolerance stopped it)
+            return _event(self.elapsed, self.incumbent, self.bound)
+        return None
+
+    def feed_lines(self, lines: Iterable[str]) -> Iterator[ProgressEvent]:
+        """Feed many lines; yield the events."""
+        for line in lines:
+            event = self.feed(line)
+            if event is not None:
+                yield event
+
+
+def parse_cbc_log(text: str, *, maximize: bool = True) -> list[ProgressEvent]:
+    """Events of a whole CBC log (see :class:`CbcLogParser`).
+
+    Examples
+    --------
+    >>> log = '''Continuous objective value is 24585.9 - 0.00 seconds
+    ... Cbc0012I Integer solution of -24304 found by feasibility pump after 0 iterations and 0 nodes (0.07 seconds)
+    ... Cbc0001I Search completed - best objective -24381, took 39 iterations and 7 nodes (1.50 seconds)'''
+    >>> [(e.elapsed, e.incumbent, e.bound) for e in parse_cbc_log(log)]
+    [(0.0, nan, -24585.9), (0.07, 24304.0, -24585.9), (1.5, 24381.0, 24381.0)]
+    """  # noqa: E501
+    return list(CbcLogParser(maximize).feed_lines(text.splitlines()))
+
+
+def stream_cbc(
+    command: Sequence[str],
+    *,
+    maximize: bool = True,
+    on_event: Callable[[ProgressEvent], Any] | None = None,
+    log_path: str | os.PathLike[str] | None = None,
+) -> tuple[int, str]:
+    """Run a CBC command line, reading its log line by line as it is written.
+
+    On POSIX CBC writes to a pseudo-terminal, so that it flushes every line
+    (to a file or a pipe it writes 4 KB blocks and progress would arrive late).
+
+    Parameters
+    ----------
+    command : sequence of str
+        The CBC binary and its arguments (e.g. ``[cbc, "model.mps", "-max",
+        "-sec", "10", "-solve", "-solution", "x.sol"]``).
+    maximize : bool, default True
+        The model's sense (see :class:`CbcLogParser`).
+    on_event : callable, optional
+        Called with each :class:`ProgressEvent` as CBC prints it; returning
+        True asks CBC to stop (an interrupt: CBC ends its search and writes
+        the best solution it has, as at a time limit).
+    log_path : path, optional
+        Where to copy the log.
+
+    Returns
+    -------
+    (int, str)
+        CBC's return code and its whole log.
+    """
+    parser = CbcLogParser(maximize)
+    chunks: list[str] = []
+    proc: Any = None
+    stopping = False
+    log = open(log_path, "w", encoding="utf-8") if log_path is not None else None  # noqa: SIM115
+
+    def handle(line: str) -> None:
+        nonlocal stopping
+        chunks.append(line)
+        if log is not None:
+            log.write(line)
+        event = parser.feed(line)
+        if event is not None and on_event is not None and not stopping and on_event(event):
+            stopping = True
+            proc.send_signal(signal.SIGINT)
+
+    try:
+        if os.name == "posix":
+            import pty
+
+            master, slave = pty.openpty()
+            try:
+                proc = subprocess.Popen(list(command), stdout=slave, stderr=slave,
+                                        stdin=subprocess.DEVNULL, close_fds=True)
+            finally:
+                os.close(slave)
+            buffer = b""
+            try:
+                while True:
+                    try:
+                        data = os.read(master, 65536)
+                    except OSError:  # EIO: CBC closed the terminal
+                        break
+                    if not data:
+                        break
+                    buffer += data.replace(b"\r\n", b"\n")
+                    *lines, buffer = buffer.split(b"\n")
+                    for raw in lines:
+                        handle(raw.decode("utf-8", "replace") + "\n")
+            except BaseException:  # the callback failed, or Ctrl-C: CBC must not run on
+                proc.kill()
+                proc.wait()
+                raise
+            finally:
+                os.close(master)
+            if buffer:
+                handle(buffer.decode("utf-8", "replace"))
+            code = proc.wait()
+        else:  # pragma: no cover - Windows: a pipe (blocks of output)
+            with subprocess.Popen(list(command), stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                  text=True, errors="replace") as proc:
+                for line in proc.stdout:
+                    handle(line)
+            code = proc.returncode
+    finally:
+        if log is not None:
+            log.close()
+    return code, "".join(chunks)
