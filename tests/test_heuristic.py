@@ -10,7 +10,6 @@ the LP bound is measured.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,7 @@ from conftest import SOLVERS, line, portfolio_cases
 from portfolio_opt import Portfolio, SelectionModel
 from portfolio_opt import heuristic as H
 from portfolio_opt.datasets import load_sample, synthetic
+from portfolio_opt.matrix import MatrixModel
 
 HIGHS = "highs" in SOLVERS
 SETTINGS = settings(max_examples=40, deadline=None,
@@ -33,28 +33,7 @@ SETTINGS = settings(max_examples=40, deadline=None,
 # ------------------------------------------------------------------------ a MatrixModel
 
 
-@dataclass(frozen=True)
-class _Matrix:
-    """The fields of the contract's MatrixModel (used when the model has no ``matrix_``)."""
-
-    A: sp.csr_matrix
-    row_lower: np.ndarray
-    row_upper: np.ndarray
-    col_lower: np.ndarray
-    col_upper: np.ndarray
-    integer: np.ndarray
-    objective: np.ndarray
-    col_names: np.ndarray
-    row_names: np.ndarray
-    row_groups: np.ndarray
-    n_options: int
-    option_project: np.ndarray
-    option_start: np.ndarray
-    selection_columns: np.ndarray
-    offset: float = 0.0
-
-
-def to_matrix(model: SelectionModel) -> _Matrix:
+def to_matrix(model: SelectionModel) -> MatrixModel:
     """Read the arrays of a built model from its PuLP problem (names, rows, bounds)."""
     prob = model.problem_
     variables = list(model._all_variables)
@@ -74,7 +53,7 @@ def to_matrix(model: SelectionModel) -> _Matrix:
     for v, a in prob.objective.items():
         obj[col[v.name]] += a
     ids = model.portfolio.projects.index
-    return _Matrix(
+    return MatrixModel(
         A=sp.csr_matrix((vals, (rows, cols)), shape=(len(names), len(variables))),
         row_lower=np.array(lo, float), row_upper=np.array(up, float),
         col_lower=np.array([-np.inf if v.lowBound is None else v.lowBound for v in variables]),
@@ -273,13 +252,13 @@ def test_synthetic_gap_to_the_lp_bound():
 
 
 def test_max_violation_sees_rows_bounds_and_integrality():
-    mm = _Matrix(A=sp.csr_matrix([[1.0, 1.0], [1.0, -1.0]]), row_lower=np.array([1.0, -np.inf]),
-                 row_upper=np.array([np.inf, 0.0]), col_lower=np.zeros(2),
-                 col_upper=np.ones(2), integer=np.array([True, False]),
-                 objective=np.ones(2), col_names=np.array(["a", "b"]),
-                 row_names=np.array(["r0", "r1"]), row_groups=np.array(["g", "g"]),
-                 n_options=2, option_project=np.array([0, 1]), option_start=np.zeros(2, int),
-                 selection_columns=np.array([0, 1]))
+    mm = MatrixModel(A=sp.csr_matrix([[1.0, 1.0], [1.0, -1.0]]), row_lower=np.array([1.0, -np.inf]),
+                     row_upper=np.array([np.inf, 0.0]), col_lower=np.zeros(2),
+                     col_upper=np.ones(2), integer=np.array([True, False]),
+                     objective=np.ones(2), col_names=np.array(["a", "b"]),
+                     row_names=np.array(["r0", "r1"]), row_groups=np.array(["g", "g"]),
+                     n_options=2, option_project=np.array([0, 1]), option_start=np.zeros(2, int),
+                     selection_columns=np.array([0, 1]))
     assert H.max_violation(mm, np.array([1.0, 1.0])) == 0.0
     assert H.max_violation(mm, np.array([0.0, 0.0])) == pytest.approx(1.0)  # row 0 below 1
     assert H.max_violation(mm, np.array([1.0, 0.0])) == pytest.approx(1.0)  # row 1 above 0

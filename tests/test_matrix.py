@@ -32,14 +32,9 @@ from portfolio_opt import Portfolio, SelectionModel
 from portfolio_opt.datasets import load_sample, synthetic
 from portfolio_opt.exceptions import InfeasibleError, InputError
 from portfolio_opt.matrix import MatrixModel
-from portfolio_opt.matrix_solve import (
-    Progress,
-    cbc_outcome,
-    read_cbc_solution,
-    solve_matrix,
-    write_mps,
-)
-from portfolio_opt.solvers import Status, run_solver
+from portfolio_opt.matrix_solve import read_cbc_solution, solve_matrix, write_mps
+from portfolio_opt.progress import ProgressEvent as Progress
+from portfolio_opt.solvers import Status, cbc_outcome, run_solver
 
 MODEL_OPTIONS = ("value", "budget", "force_in", "force_out", "schedule", "buckets",
                  "max_average_risk")

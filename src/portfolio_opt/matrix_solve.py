@@ -5,7 +5,9 @@ file written in bulk from the arrays (no per-term Python loop) and runs as
 PuLP's bundled ``cbc`` binary, whose solution file is read back. The status
 rules are those of :mod:`portfolio_opt.solvers`: *optimal* only when the
 solver proved it, otherwise *feasible* with the gap to the best bound the
-solver proved (read from CBC's log, HiGHS's info).
+solver proved (read from CBC's log, HiGHS's info: :func:`portfolio_opt.solvers.cbc_outcome`).
+Progress comes as :class:`~portfolio_opt.progress.ProgressEvent` s (CBC's log
+read as it is written by :func:`portfolio_opt.cbc_log.stream_cbc`).
 """
 
 from __future__ import annotations
@@ -14,47 +16,35 @@ import math
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pulp
 import scipy.sparse as sp
 
+from portfolio_opt.cbc_log import stream_cbc
 from portfolio_opt.exceptions import InputError, SolverError
 from portfolio_opt.matrix import MatrixModel
+from portfolio_opt.progress import ProgressEvent, progress_event
 from portfolio_opt.solvers import (
-    _NUMBER,
     Solver,
     SolveReport,
     Status,
-    _check_options,
-    _finish,
     _quiet_stdout,
-    relative_gap,
-    solver_available,
+    _solve_options,
+    cbc_outcome,
+    highs_outcome,
 )
 
-__all__ = ["Progress", "cbc_outcome", "read_cbc_solution", "solve_matrix", "write_mps"]
+__all__ = ["highs_lp", "read_cbc_solution", "solve_matrix", "write_mps"]
 
-
-class Progress(NamedTuple):
-    """One progress event: seconds since the start, incumbent, bound and gap (NaN: unknown)."""
-
-    elapsed: float
-    incumbent: float
-    bound: float
-    gap: float
-
-
-#: ``callback(progress)``; returning True asks the solver to stop (the best portfolio is kept)
-Callback = Callable[[Progress], Any]
+#: ``callback(event)``; returning True asks the solver to stop (the best portfolio is kept)
+Callback = Callable[[ProgressEvent], Any]
 
 
 def solve_matrix(mm: MatrixModel, solver: Any = None, *, time_limit: float | None = None,
@@ -76,9 +66,10 @@ def solve_matrix(mm: MatrixModel, solver: Any = None, *, time_limit: float | Non
         A value per column, e.g. a heuristic's portfolio: handed to the
         solver as a starting solution (HiGHS ``setSolution``, CBC ``-mips``).
     callback : callable, optional
-        Called with a :class:`Progress` when the solver reports one (a new
-        portfolio, a better bound); returning True stops the solver, which
-        keeps the best portfolio found.
+        Called with a :class:`~portfolio_opt.progress.ProgressEvent` when the
+        solver reports one (a new portfolio, a better bound; for CBC every
+        progress line of its log, see :class:`~portfolio_opt.cbc_log.CbcLogParser`);
+        returning True stops the solver, which keeps the best portfolio found.
 
     Returns
     -------
@@ -98,9 +89,7 @@ def solve_matrix(mm: MatrixModel, solver: Any = None, *, time_limit: float | Non
     >>> report.status.value, report.objective, x.tolist()
     ('optimal', 6.0, [0.0, 1.0, 1.0])
     """
-    _check_options(time_limit, gap, threads)
-    which = Solver.parse(solver)
-    solver_available(which)
+    which, limit, rel_gap, n_threads = _solve_options(solver, time_limit, gap, threads)
     if warm_start is not None:
         warm_start = np.asarray(warm_start, dtype=float)
         if warm_start.shape != (mm.n_cols,):
@@ -108,9 +97,6 @@ def solve_matrix(mm: MatrixModel, solver: Any = None, *, time_limit: float | Non
                 f"solve_matrix: warm_start has shape {warm_start.shape}; give one value per "
                 f"column of the model, shape ({mm.n_cols},)."
             )
-    rel_gap = 0.0 if gap is None else float(gap)
-    limit = None if time_limit is None else float(time_limit)
-    n_threads = None if threads is None else int(threads)
     start = time.perf_counter()
     if which is Solver.CBC:
         outcome, x = _solve_cbc(mm, limit, rel_gap, n_threads, warm_start, callback)
@@ -157,33 +143,28 @@ def _solve_highs(mm: MatrixModel, time_limit: float | None, gap: float, threads:
             if last and np.array_equal(last[-1], (inc, bound), equal_nan=True):
                 return  # HiGHS asks often; report changes only
             last.append((inc, bound))
-            if callback(Progress(time.perf_counter() - t0, inc, bound,
-                                 relative_gap(inc, bound))):
+            if callback(progress_event(time.perf_counter() - t0, inc, bound)):
                 event.interrupt()
 
         h.cbMipImprovingSolution.subscribe(report)
         h.cbMipInterrupt.subscribe(report)
     with _quiet_stdout():
         h.run()
-    model_status = h.getModelStatus()
-    info = h.getInfo()
-    ms = highspy.HighsModelStatus
-    if model_status == ms.kInfeasible:
-        return (Status.INFEASIBLE, math.nan, math.nan, math.nan), None
-    if model_status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
-        return (Status.UNBOUNDED, math.nan, math.inf, math.nan), None
-    found = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    x = np.asarray(h.getSolution().col_value, dtype=float) if found else None
-    objective = mm.objective_value(x) if x is not None else math.nan
-    bound = float(info.mip_dual_bound)  # the model is passed as a maximisation
-    if not math.isfinite(bound):
-        bound = math.inf
-    proven = model_status == ms.kOptimal and gap == 0
-    return _finish(found, proven, objective, bound), x
+    x: list[np.ndarray] = []
+
+    def objective() -> float:  # called only when HiGHS has a solution
+        x.append(np.asarray(h.getSolution().col_value, dtype=float))
+        return mm.objective_value(x[0])
+
+    # the model is passed as a maximisation: HiGHS's dual bound is in its sense
+    return highs_outcome(h, gap, objective), (x[0] if x else None)
 
 
-def highs_lp(mm: MatrixModel) -> Any:
-    """Return the ``highspy.HighsLp`` of ``mm`` (maximise; column-wise matrix; integrality)."""
+def highs_lp(mm: MatrixModel, *, relax: bool = False) -> Any:
+    """Return the ``highspy.HighsLp`` of ``mm`` (maximise; column-wise matrix; integrality).
+
+    ``relax=True``: without integrality (the LP relaxation).
+    """
     import highspy
 
     csc = mm.A.tocsc()
@@ -202,8 +183,9 @@ def highs_lp(mm: MatrixModel) -> Any:
     lp.a_matrix_.start_ = csc.indptr.astype(np.int32)
     lp.a_matrix_.index_ = csc.indices.astype(np.int32)
     lp.a_matrix_.value_ = csc.data.astype(float)
-    kinds = np.array([highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger])
-    lp.integrality_ = kinds[mm.integer.astype(np.int64)].tolist()
+    if not relax:
+        kinds = np.array([highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger])
+        lp.integrality_ = kinds[mm.integer.astype(np.int64)].tolist()
     return lp
 
 
@@ -343,57 +325,6 @@ def read_cbc_solution(path: str | Path, n_cols: int) -> tuple[str, np.ndarray]:
 
 
 # ------------------------------------------------------------------------------------ CBC
-def cbc_outcome(head: str, log: str, objective: float, gap: float
-                ) -> tuple[Status, float, float, float]:
-    """Status, objective, bound and gap of a CBC run, by the rules of ``solvers._run_cbc``.
-
-    ``head`` is the solution file's first line (read as PuLP reads it:
-    ``Optimal``, ``Infeasible``/``Integer infeasible``, ``Unbounded``,
-    ``Stopped ... - objective value`` = a portfolio found), ``log`` CBC's
-    log and ``objective`` the objective of the solution read back.
-    """
-    words = head.split()
-    first = words[0] if words else ""
-    if first in ("Infeasible", "Integer"):
-        return Status.INFEASIBLE, math.nan, math.nan, math.nan
-    if first == "Unbounded":
-        return Status.UNBOUNDED, math.nan, math.inf, math.nan
-    found = first == "Optimal" or (first == "Stopped" and len(words) >= 5
-                                   and words[4] == "objective")
-    objective = objective if found else math.nan
-    result = re.search(r"^Result - (.*)$", log, re.M)
-    result_text = result.group(1) if result else ""
-    # the result summary is in the model's sense; the progress lines ("best possible")
-    # in CBC's internal sense, minimising -objective
-    bound_line = re.search(r"^(?:Upper|Lower) bound:\s+" + _NUMBER, log, re.M)
-    exit_gap = re.search(r"Exiting as integer gap of " + _NUMBER, log)
-    progress = re.findall(r"best possible " + _NUMBER, log)
-    if bound_line:
-        bound = float(bound_line.group(1))
-    elif exit_gap:
-        bound = objective + float(exit_gap.group(1))
-    elif progress:
-        bound = -float(progress[-1])
-    else:
-        bound = objective
-    completed = result_text.startswith("Optimal solution found")
-    proven = completed and gap == 0 and not exit_gap
-    if found and completed and gap > 0 and objective > 0:
-        bound = min(bound, objective / (1 - gap))
-    if found and not proven:
-        bound = max(bound, objective)
-    return _finish(found, proven, objective, bound)
-
-
-_CBC_PROGRESS = re.compile(
-    r"^Cbc0010I After \d+ nodes, \d+ on tree, " + _NUMBER + r" best solution, best possible "
-    + _NUMBER)
-# CBC 2.10 reports the completion of a MIP start ("found by Reduced search") in the model's
-# sense, every other solution in its own (minimising -objective): that line is skipped
-_CBC_SOLUTION = re.compile(r"^Cbc00(?:04|12)I Integer solution of " + _NUMBER
-                           + r" found (?!by Reduced search)")
-
-
 def _cbc_path() -> str:
     with warnings.catch_warnings():  # PuLP 3.3 announces CBC leaves PuLP 4; we pin <4
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -420,7 +351,7 @@ def _solve_cbc(mm: MatrixModel, time_limit: float | None, gap: float, threads: i
         if threads is not None:
             cmd += ["-threads", str(threads)]
         cmd += ["-timeMode", "elapsed", "-solve", "-solution", sol]
-        log = _run_cbc_process(cmd, callback)
+        log = _run_cbc(cmd, callback)
         if not os.path.exists(sol):
             raise SolverError("CBC failed to run: it wrote no solution file. Its log ends:\n"
                               + log[-2000:])
@@ -432,75 +363,16 @@ def _solve_cbc(mm: MatrixModel, time_limit: float | None, gap: float, threads: i
     return outcome, (x if found else None)
 
 
-def _run_cbc_process(cmd: list[str], callback: Callback | None) -> str:
-    """Run CBC; return its log. Progress lines go to ``callback`` (True: stop CBC).
+def _run_cbc(cmd: list[str], callback: Callback | None) -> str:
+    """Run CBC; return its log. Its events go to ``callback`` (True: stop CBC)."""
+    stopped = False
 
-    With a callback, CBC writes to a pseudo-terminal where the platform has one: C's
-    stdio holds back a pipe's output in 4 KB blocks, a terminal's line by line.
-    """
-    t0 = time.perf_counter()
-    master = slave = None
-    if callback is not None and os.name == "posix":
-        import pty
+    def on_event(event: ProgressEvent) -> bool:  # stream_cbc stops calling once True
+        nonlocal stopped
+        stopped = callback is not None and bool(callback(event))
+        return stopped
 
-        master, slave = pty.openpty()
-    out: Any = subprocess.PIPE if slave is None else slave
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT if slave is None else slave,
-                            stdin=subprocess.DEVNULL, text=slave is None, errors="replace")
-    lines: list[str] = []
-    incumbent = math.nan
-    stopping = False
-    try:
-        if slave is not None:
-            os.close(slave)
-        for line in _lines_of(proc, master):
-            lines.append(line)
-            if callback is None or stopping:
-                continue
-            event = None
-            if m := _CBC_SOLUTION.match(line):
-                incumbent = -float(m.group(1))  # CBC minimises -objective
-                event = (incumbent, math.nan)
-            elif m := _CBC_PROGRESS.match(line):
-                best = float(m.group(1))
-                incumbent = -best if abs(best) < 1e49 else math.nan
-                event = (incumbent, -float(m.group(2)))
-            if event is not None and callback(Progress(
-                    time.perf_counter() - t0, event[0], event[1],
-                    relative_gap(event[0], event[1]))):
-                stopping = True
-                proc.send_signal(signal.SIGINT)  # CBC stops and writes its best solution
-        rc = proc.wait()
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    finally:
-        if master is not None:
-            os.close(master)
-    log = "".join(lines)
-    if rc != 0 and not stopping:
+    rc, log = stream_cbc(cmd, maximize=True, on_event=None if callback is None else on_event)
+    if rc != 0 and not stopped:
         raise SolverError(f"CBC failed to run (exit code {rc}). Its log ends:\n{log[-2000:]}")
     return log
-
-
-def _lines_of(proc: subprocess.Popen, master: int | None) -> Iterator[str]:
-    """Yield the lines CBC writes, as they come (pipe, or the terminal's ``master`` end)."""
-    if master is None:
-        assert proc.stdout is not None
-        yield from proc.stdout
-        return
-    pending = b""
-    while True:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:  # EIO: the terminal closed with the process
-            chunk = b""
-        if not chunk:
-            break
-        pending += chunk
-        *done, pending = pending.split(b"\n")
-        for raw in done:
-            yield raw.rstrip(b"\r").decode("utf-8", "replace") + "\n"
-    if pending:
-        yield pending.decode("utf-8", "replace")

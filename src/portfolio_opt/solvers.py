@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from numbers import Integral, Real
@@ -144,6 +144,16 @@ def _check_options(time_limit: Any, gap: Any, threads: Any) -> None:
         raise InputError(problems)
 
 
+def _solve_options(solver: Any, time_limit: Any, gap: Any, threads: Any
+                   ) -> tuple[Solver, float | None, float, int | None]:
+    """Check the options of a solve; return the solver, time limit, gap (default 0), threads."""
+    _check_options(time_limit, gap, threads)
+    which = Solver.parse(solver)
+    solver_available(which)
+    return (which, None if time_limit is None else float(time_limit),
+            0.0 if gap is None else float(gap), None if threads is None else int(threads))
+
+
 def run_solver(
     problem: pulp.LpProblem,
     solver: Any = None,
@@ -171,12 +181,7 @@ def run_solver(
     -------
     SolveReport
     """
-    _check_options(time_limit, gap, threads)
-    which = Solver.parse(solver)
-    solver_available(which)
-    rel_gap = 0.0 if gap is None else float(gap)
-    time_limit = None if time_limit is None else float(time_limit)
-    threads = None if threads is None else int(threads)
+    which, time_limit, rel_gap, threads = _solve_options(solver, time_limit, gap, threads)
     start = time.perf_counter()
     if which is Solver.CBC:
         report = _run_cbc(problem, time_limit, rel_gap, threads)
@@ -237,6 +242,47 @@ def _run_cbc(problem: pulp.LpProblem, time_limit: float | None, gap: float,
         return Status.UNBOUNDED, math.nan, math.inf, math.nan
     found = problem.sol_status in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
     objective = float(pulp.value(problem.objective) or 0.0) if found else math.nan
+    return _cbc_log_outcome(found, log, objective, gap)
+
+
+def cbc_outcome(head: str, log: str, objective: float, gap: float
+                ) -> tuple[Status, float, float, float]:
+    """Status, objective, bound and gap of a CBC run from its solution file and log.
+
+    ``head`` is the solution file's first line, read as PuLP reads it
+    (``Optimal``; ``Infeasible`` / ``Integer infeasible``; ``Unbounded``;
+    ``Stopped ... - objective value``: a portfolio found), ``log`` CBC's log
+    and ``objective`` the objective of the solution read back. The bound and
+    the proof come from the log (its rules: ``_cbc_log_outcome``).
+
+    Examples
+    --------
+    >>> done = "Result - Optimal solution found"
+    >>> cbc_outcome("Optimal - objective value 7", done, 7.0, 0.0)
+    (<Status.OPTIMAL: 'optimal'>, 7.0, 7.0, 0.0)
+    >>> cbc_outcome("Integer infeasible - objective value 0", "", math.nan, 0.0)[0].value
+    'infeasible'
+    """
+    words = head.split()
+    first = words[0] if words else ""
+    if first in ("Infeasible", "Integer"):
+        return Status.INFEASIBLE, math.nan, math.nan, math.nan
+    if first == "Unbounded":
+        return Status.UNBOUNDED, math.nan, math.inf, math.nan
+    found = first == "Optimal" or (first == "Stopped" and len(words) >= 5
+                                   and words[4] == "objective")
+    return _cbc_log_outcome(found, log, objective if found else math.nan, gap)
+
+
+def _cbc_log_outcome(found: bool, log: str, objective: float, gap: float
+                     ) -> tuple[Status, float, float, float]:
+    """Status, objective, bound and gap of a CBC run that ``found`` a portfolio or not.
+
+    The bound is CBC's final ``Upper bound`` (``Lower bound``) line, else the
+    objective plus the integer gap it exited at, else the last ``best
+    possible`` of its progress lines, else the objective; *optimal* only when
+    CBC completed its search with no gap tolerance.
+    """
     result = re.search(r"^Result - (.*)$", log, re.M)
     result_text = result.group(1) if result else ""
     # The result summary is in the model's sense; the progress lines ("best
@@ -295,7 +341,23 @@ def _run_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float,
             problem.solve(cmd)
     except pulp.PulpSolverError as exc:  # pragma: no cover - depends on the library
         raise SolverError(f"HiGHS failed to run: {exc}") from exc
-    highs = problem.solverModel
+    # PuLP hands HiGHS the minimisation of -objective: its dual bound is flipped back.
+    return highs_outcome(problem.solverModel, gap,
+                         lambda: float(pulp.value(problem.objective) or 0.0),
+                         negated=problem.sense == pulp.LpMaximize)
+
+
+def highs_outcome(highs: Any, gap: float, objective: Callable[[], float], *,
+                  negated: bool = False) -> tuple[Status, float, float, float]:
+    """Status, objective, bound and gap of a HiGHS run, from its model status and info.
+
+    ``objective()`` gives the objective of HiGHS's solution; it is called
+    only when HiGHS has one. ``negated``: HiGHS minimised ``-objective``, so
+    its dual bound is flipped back. *Optimal* only when HiGHS proved it with
+    no gap tolerance.
+    """
+    import highspy
+
     model_status = highs.getModelStatus()
     info = highs.getInfo()
     ms = highspy.HighsModelStatus
@@ -304,11 +366,9 @@ def _run_highs(problem: pulp.LpProblem, time_limit: float | None, gap: float,
     if model_status in (ms.kUnbounded, ms.kUnboundedOrInfeasible):
         return Status.UNBOUNDED, math.nan, math.inf, math.nan
     found = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    objective = float(pulp.value(problem.objective) or 0.0) if found else math.nan
-    # PuLP hands HiGHS the minimisation of -objective: flip the dual bound back.
-    bound = -float(info.mip_dual_bound) if problem.sense == pulp.LpMaximize else float(
-        info.mip_dual_bound)
+    value = objective() if found else math.nan
+    bound = -float(info.mip_dual_bound) if negated else float(info.mip_dual_bound)
     if not math.isfinite(bound):
         bound = math.inf
     proven = model_status == ms.kOptimal and gap == 0
-    return _finish(found, proven, objective, bound if found else bound)
+    return _finish(found, proven, value, bound)
