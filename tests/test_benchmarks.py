@@ -297,3 +297,76 @@ def test_bench_mknap_counts_a_failure_as_an_infinite_gap(bench_mknap, monkeypatc
     assert summary.loc[0, "worst_gap_pct"] == math.inf
     assert bench_mknap.strict_json({"gap": math.inf, "x": [math.nan, 1.0]}) == {
         "gap": None, "x": [None, 1.0]}
+
+
+# ------------------------------------------------------------------------------ bench_solve
+@pytest.fixture(scope="module")
+def bench_solve():
+    pytest.importorskip("highspy")  # the heuristic's LP and HiGHS in memory
+    return _load("bench_solve")
+
+
+REQUIRED_SOLVE_FIELDS = {"n_projects", "method", "time_limit", "wall_s", "first_feasible_s",
+                         "objective", "bound", "gap", "status", "peak_rss_mb", "limit_held",
+                         "build_s", "peak_rss_build_mb", "max_violation"}
+
+
+def test_bench_solve_quick_records_are_consistent(bench_solve, tmp_path):
+    # tiny sizes, fresh processes, every solver here raw and combined; no timing assertions
+    out = tmp_path / "solve.json"
+    assert bench_solve.main(["--quick", "--solvers", *SOLVERS, "--json", str(out)]) == 0
+    records = _strict(out.read_text())
+    methods = [m for s in SOLVERS for m in (s, f"combined_{s}")]
+    assert [(r["n_projects"], r["time_limit"], r["method"]) for r in records] == [
+        (n, 2.0, m) for n in (30, 80) for m in methods]
+    # the optimum of the 30-project portfolio, solved here through the library's own path
+    opt = select(synthetic(30, 4, 6, 0), "value", solver="cbc")
+    assert opt.status.value == "optimal"
+    for r in records:
+        assert REQUIRED_SOLVE_FIELDS <= set(r), r["method"]
+        assert r["status"] in {"optimal", "feasible"}, r
+        obj, bound, gap = r["objective"], r["bound"], r["gap"]
+        assert obj is not None and bound is not None
+        assert obj <= bound + 1e-9 * abs(bound)
+        # the gap recomputed from objective and bound (relative to the larger)
+        assert gap == pytest.approx(abs(bound - obj) / max(abs(bound), abs(obj)), abs=1e-12)
+        if r["status"] == "optimal":
+            assert gap == 0 and bound == pytest.approx(obj, rel=1e-9)
+        else:
+            assert gap > 1e-9
+        assert r["max_violation"] <= 1e-6  # the portfolio handed back satisfies every row
+        assert 0 <= r["first_feasible_s"] <= r["wall_s"]
+        assert r["limit_held"] == (r["wall_s"] <= r["time_limit"])
+        assert r["peak_rss_mb"] >= r["peak_rss_build_mb"] > 0
+        if r["method"].startswith("combined"):
+            assert r["objective"] >= r["heuristic_objective"] - 1e-9
+            assert r["runner_reason"] in {"finished", "time_limit"}
+        if r["n_projects"] == 30:  # never above the optimum; a bound never below it
+            assert obj <= opt.objective * (1 + 1e-9)
+            assert bound >= opt.objective * (1 - 1e-9)
+        # the model's size is the library's model of that portfolio
+        if r["n_projects"] == 30:
+            model = SelectionModel(synthetic(30, 4, 6, 0), "value")
+            model.build()
+            assert (r["n_rows"], r["n_nonzeros"]) == _pulp_counts(model)
+
+
+def test_bench_solve_combined_stopped_by_the_runner_keeps_the_heuristic(bench_solve, tmp_path):
+    # a negative margin gives the solver more time than the wall-clock limit: the runner
+    # must stop it and hand back the greedy portfolio, with the bound the solver reported
+    out = tmp_path / "stopped.json"
+    assert bench_solve.main(["--sizes", "80", "--limits", "1.5", "--competences", "4",
+                             "--periods", "6", "--solvers", "cbc", "--methods", "combined",
+                             "--margin", "-30", "--json", str(out)]) == 0
+    (r,) = _strict(out.read_text())
+    assert r["method"] == "combined_cbc"
+    assert (r["runner_reason"], r["runner_source"], r["source"]) == (
+        "time_limit", "fallback", "greedy")
+    assert r["objective"] == r["heuristic_objective"] and r["max_violation"] <= 1e-6
+    assert r["status"] == "feasible" and r["first_feasible_s"] == r["heuristic_s"]
+    if r["bound"] is None:  # no bound reported in time: no gap either
+        assert r["gap"] is None
+    else:
+        assert r["objective"] <= r["bound"] * (1 + 1e-9)
+        assert r["gap"] == pytest.approx(
+            (r["bound"] - r["objective"]) / max(abs(r["bound"]), abs(r["objective"])))
