@@ -107,7 +107,8 @@ def _read_orlib(name: str) -> list:
 def _knapsack(inst, name: str = "k") -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
     m, n = inst.weights.shape
     prob = pulp.LpProblem(name, pulp.LpMaximize)
-    x = [pulp.LpVariable(f"x{j:03d}", 0, 1, cat=pulp.LpInteger) for j in range(n)]
+    new_var = getattr(prob, "add_variable", pulp.LpVariable)  # PuLP >= 3.3.2
+    x = [new_var(f"x{j:03d}", 0, 1, pulp.LpInteger) for j in range(n)]
     prob += pulp.lpSum(float(inst.profit[j]) * x[j] for j in range(n))
     for i in range(m):
         prob += pulp.lpSum(float(inst.weights[i, j]) * x[j] for j in range(n)
