@@ -308,6 +308,11 @@ class SelectionModel:
         InputError
             Bad parameters, or ``without`` naming no constraint of the model.
         """
+        with fam.gc_paused():  # see constraints.gc_paused: a quarter of a large build
+            return self._build(without)
+
+    def _build(self, without: Iterable[str] | None) -> pulp.LpProblem:
+        """Build the PuLP problem (:meth:`build`)."""
         if isinstance(without, str):
             without = [without]
         pf = self.portfolio
@@ -335,13 +340,13 @@ class SelectionModel:
         n_cols = layout.n_columns
         several = np.flatnonzero(layout.count > 1)
         problem = pulp.LpProblem("portfolio_selection", pulp.LpMaximize)
-        new_var = getattr(problem, "add_variable", pulp.LpVariable)  # PuLP >= 3.3.2
         seen: dict[str, int] = {}
-        names = safe_names((f"select[{p},{labels[s]}]"
-                            for p, s in zip(ids[opt_project], opt_start)), seen)
+        label_list = labels.tolist()
+        names = safe_names([f"select[{p},{label_list[s]}]" for p, s in
+                            zip(ids[opt_project].tolist(), opt_start.tolist())], seen)
         names += safe_names((f"select[{p}]" for p in ids[several]), seen)
         # integer 0..1 (not LpBinary, whose bounds PuLP resets); fixings are constraints
-        variables = [new_var(n, 0, 1, pulp.LpInteger) for n in names]
+        variables = fam.make_variables(problem, names, 0, 1, pulp.LpInteger)
 
         # continuous columns: hiring, cover flows, synergy indicators
         cap = pf._capacity
@@ -353,8 +358,8 @@ class SelectionModel:
                  "flex_cost": cap["flex_cost"].to_numpy(dtype=float)[hire_rows]}
         hire_names = safe_names((f"hire[{c},{p}]" for c, p in zip(
             cap["competence"].to_numpy()[hire_rows], cap["period"].to_numpy()[hire_rows])), seen)
-        variables += [new_var(n, 0, float(u), pulp.LpContinuous)
-                      for n, u in zip(hire_names, flex[hire_rows])]
+        variables += fam.make_variables(problem, hire_names, 0, flex[hire_rows].tolist(),
+                                        pulp.LpContinuous)
         flow_table = self._flows()
         t = flow_table["t"].to_numpy(dtype=np.int64)
         flows = {
@@ -371,12 +376,12 @@ class SelectionModel:
         }
         flow_names = safe_names((f"cover[{a}>{b},{p}]" for a, b, p in zip(
             flows["competence"], flows["covers"], flows["period"])), seen)
-        variables += [new_var(n, 0, None, pulp.LpContinuous) for n in flow_names]
+        variables += fam.make_variables(problem, flow_names, 0, None, pulp.LpContinuous)
         syn = self._synergy_pairs()
         syn_col = n_cols + len(hire_rows) + len(flow_table) + np.arange(len(syn))
         syn_names = safe_names((f"both[{a},{b}]" for a, b in
                                 zip(syn["project_id"], syn["other_id"])), seen)
-        variables += [new_var(n, 0, 1, pulp.LpContinuous) for n in syn_names]
+        variables += fam.make_variables(problem, syn_names, 0, 1, pulp.LpContinuous)
         vars_arr = np.empty(len(variables), dtype=object)
         vars_arr[:] = variables
 
@@ -387,8 +392,9 @@ class SelectionModel:
             fam.add_min_value(rows, columns, coef, floor)
         if replaced is not None:
             coef, columns = replaced.to_numpy(), layout.column.astype(np.int64)
+        nonzero = coef != 0
         problem.setObjective(pulp.LpAffineExpression(
-            (vars_arr[c], a) for c, a in zip(columns.tolist(), coef.tolist()) if a != 0))
+            zip(vars_arr[columns[nonzero]].tolist(), coef[nonzero].tolist())))
 
         cost = projects["cost"].to_numpy(dtype=float)
         duration = projects["duration"].to_numpy(dtype=np.int64)
@@ -402,7 +408,9 @@ class SelectionModel:
             dem = pf._demand
             dem_project = index.get_indexer(dem["project_id"])
             which, column = fam.ranges(layout.first[dem_project], layout.count[dem_project])
-            comp = np.array([comp_pos[c] for c in dem["competence"]], dtype=np.int64)
+            comp = pd.Index(list(comp_pos)).get_indexer(dem["competence"])
+            if (comp < 0).any():  # raise as before: a competence without capacity
+                comp = np.array([comp_pos[c] for c in dem["competence"]], dtype=np.int64)
             row = comp[which] * n_periods + opt_start[column] + dem["offset"].to_numpy()[which]
             dterms = {"row": row, "column": column,
                       "coef": dem["amount"].to_numpy(dtype=float)[which]}
