@@ -232,3 +232,12 @@ def test_frontier_command(tmp_path, capsys):
     assert "--budgets must be comma-separated numbers, got '6000,lots'" in capsys.readouterr().err
     assert main(["frontier", "--sample", "--workers", "0", "--out", str(out)]) == 1
     assert "--workers must be at least 1, got 0" in capsys.readouterr().err
+
+
+def test_review_checks_the_excel_target_before_any_work(tmp_path, capsys):
+    out = tmp_path / "never"
+    code = main(["review", "--sample", "--out", str(out), "--excel", str(tmp_path / "r.csv")])
+    assert code == 1
+    assert "--excel: cannot write 'r.csv'; give a file name ending in .xlsx" in (
+        capsys.readouterr().err)
+    assert not out.exists()  # nothing was solved or written

@@ -182,6 +182,10 @@ def _review(args: argparse.Namespace) -> int:
     from portfolio_opt.sensitivity import portfolio_sensitivity, ranking_sensitivity
     from portfolio_opt.solvers import Status
 
+    if args.excel:  # before any work: a missing openpyxl or folder is said at once
+        from portfolio_opt.excel import check_writable
+
+        check_writable(args.excel, "--excel")
     portfolio = _load(args)
     gates = load_sample_gates() if args.sample else read_gates(args.path)
     screening = None

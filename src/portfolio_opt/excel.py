@@ -47,8 +47,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from portfolio_opt.explain import Explanation
     from portfolio_opt.screening import ScreeningResult
 
-__all__ = ["COLUMNS", "TABLE_NOTES", "Column", "column_descriptions", "columns_markdown",
-           "write_results", "write_template"]
+__all__ = ["COLUMNS", "TABLE_NOTES", "Column", "check_writable", "column_descriptions",
+           "columns_markdown", "write_results", "write_template"]
 
 # ----------------------------------------------------------------------------- writing cells
 _ILLEGAL = re.compile(r"[\000-\010\013\014\016-\037]")
@@ -143,6 +143,20 @@ def _xlsx_path(path: str | pathlib.Path, function: str) -> pathlib.Path:
     if not target.parent.exists():
         raise InputError(f"{function}: the folder {str(target.parent)!r} does not exist; "
                          "create it first.")
+    return target
+
+
+def check_writable(path: str | pathlib.Path, function: str = "write_results") -> pathlib.Path:
+    """Check, before any work, that a workbook can be written at ``path``.
+
+    Raises
+    ------
+    InputError
+        The name does not end in ``.xlsx``, its folder is missing, or openpyxl is not
+        installed.
+    """
+    target = _xlsx_path(path, function)
+    _new_workbook()
     return target
 
 
