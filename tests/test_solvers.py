@@ -188,3 +188,16 @@ def test_relative_gap_function():
     assert relative_gap(0.0, 0.0) == 0.0
     assert math.isnan(relative_gap(math.nan, 1.0))
     assert math.isnan(relative_gap(1.0, math.inf))
+
+
+def test_solver_output_is_silenced_at_the_file_descriptor(capfd):
+    # HiGHS prints its banner from C++ (and CBC its log) on the process's standard output;
+    # nothing of it may reach the user's terminal or notebook
+    import portfolio_opt as po
+
+    pf = po.datasets.synthetic(40, n_competences=3, n_periods=4, seed=2)
+    for solver in SOLVERS:
+        po.Solver(solver).available()
+        po.select(pf, solver=solver)
+    out = capfd.readouterr().out
+    assert "HiGHS" not in out and "Cbc" not in out and "Welcome" not in out

@@ -75,7 +75,8 @@ class Solver(str, Enum):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
                 return bool(pulp.PULP_CBC_CMD(msg=False).available())
-        return bool(pulp.HiGHS(msg=False).available())
+        with _quiet_stdout():  # highspy prints its banner when PuLP probes it
+            return bool(pulp.HiGHS(msg=False).available())
 
 
 @dataclass(frozen=True)
@@ -311,18 +312,22 @@ def _cbc_log_outcome(found: bool, log: str, objective: float, gap: float
 
 @contextlib.contextmanager
 def _quiet_stdout() -> Iterator[None]:
-    """Silence what C/C++ code writes to file descriptor 1 (restored afterwards)."""
+    """Silence what solvers write to standard output, from C or Python (restored afterwards)."""
+    fd = 1  # C code writes to the process's fd 1, whatever sys.stdout is (e.g. in Jupyter)
     try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, ValueError, io.UnsupportedOperation):
-        yield  # no real file descriptor (e.g. captured); nothing to silence
+        os.fstat(fd)
+    except OSError:
+        yield  # no such file descriptor: nothing to silence
         return
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except (AttributeError, ValueError):  # pragma: no cover - a closed or odd stream
+        pass
     saved = os.dup(fd)
     try:
-        with open(os.devnull, "w") as null:
-            os.dup2(null.fileno(), fd)
-            yield
+        with open(os.devnull, "w") as null, contextlib.redirect_stdout(io.StringIO()):
+            os.dup2(null.fileno(), fd)  # C code's writes ...
+            yield  # ... and Python-level ones (highspy may log through sys.stdout)
     finally:
         os.dup2(saved, fd)
         os.close(saved)
