@@ -232,6 +232,17 @@ def measure_solve(n: int, solver: str, *, n_competences: int = 20, n_periods: in
     return s
 
 
+def process_peak_mb(pid: int) -> float | None:
+    """Peak resident memory (VmHWM, MB) of a running process, None when it cannot be read."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
 class _ChildPeak:
     """Sample the peak resident memory (``VmHWM``) of this process's children (Linux).
 
@@ -281,14 +292,9 @@ class _ChildPeak:
             if self.report is not None and tick % max(1, round(1 / self.every)) == 0:
                 self.report(self.peak_mb)
             for pid in self._children():
-                try:
-                    text = Path(f"/proc/{pid}/status").read_text()
-                except OSError:
-                    continue
-                for line in text.splitlines():
-                    if line.startswith("VmHWM:"):
-                        mb = int(line.split()[1]) / 1024
-                        self.peak_mb = mb if self.peak_mb is None else max(self.peak_mb, mb)
+                mb = process_peak_mb(pid)
+                if mb is not None:
+                    self.peak_mb = mb if self.peak_mb is None else max(self.peak_mb, mb)
 
 
 def measure(n: int, *, n_competences: int = 20, n_periods: int = 12, seed: int = 0,

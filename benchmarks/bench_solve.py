@@ -69,7 +69,13 @@ import pandas as pd
 
 if str(Path(__file__).resolve().parent) not in sys.path:  # also when loaded from a file path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_build import _jsonable, _loadavg, environment, strict_json  # noqa: E402
+from bench_build import (  # noqa: E402
+    _jsonable,
+    _loadavg,
+    environment,
+    process_peak_mb,
+    strict_json,
+)
 
 RECORD_FIELDS = ["n_projects", "method", "time_limit", "wall_s", "first_feasible_s",
                  "objective", "bound", "gap", "status", "limit_held", "peak_rss_mb"]
@@ -130,14 +136,9 @@ class _TreePeak:
         for pid in self._descendants():
             if pid in self._before:
                 continue
-            try:
-                text = Path(f"/proc/{pid}/status").read_text()
-            except OSError:
-                continue
-            for line in text.splitlines():
-                if line.startswith("VmHWM:"):
-                    mb = int(line.split()[1]) / 1024
-                    self.peaks[pid] = max(self.peaks.get(pid, 0.0), mb)
+            mb = process_peak_mb(pid)
+            if mb is not None:
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), mb)
 
     def _run(self) -> None:
         while not self._done.wait(self.every):
