@@ -325,7 +325,7 @@ def test_ranking_from_weights_and_explicit_points():
     ({"split": -1}, "split must be a whole number >= 0, got -1"),
     ({"samples": 1.5}, "samples must be a whole number >= 0, got 1.5"),
     ({"tolerance": 0}, "tolerance must be a number > 0, got 0"),
-    ({"colour": "red"}, r"unknown options \['colour'\]"),
+    ({"colour": "red"}, r"robust_portfolios: unknown option 'colour'; valid options: budget"),
     ({"ranking": ["Cri1", "Cri9"]}, r"ranking names \['Cri9'\], which are not criteria"),
     ({"ranking": ["Cri1", "Cri1"]}, r"ranking names \['Cri1'\] more than once"),
     ({"ranking": CRITERIA, "extreme_points": np.eye(3)}, "give ranking= or extreme_points="),

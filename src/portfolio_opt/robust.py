@@ -35,6 +35,7 @@ import pulp
 
 from portfolio_opt._display import Display
 from portfolio_opt.exceptions import InfeasibleError, InputError, describe_ids
+from portfolio_opt.frontier import split_options
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.parallel import run_many
 from portfolio_opt.portfolio import Portfolio
@@ -51,8 +52,6 @@ from portfolio_opt.solvers import Status, run_solver
 __all__ = ["RobustPortfolios", "ValueScale", "robust_portfolios", "weight_extreme_points"]
 
 _WHERE = "robust_portfolios"
-_MODEL_OPTIONS = ("budget", "force_in", "force_out", "schedule", "buckets", "max_average_risk")
-_SOLVE_OPTIONS = ("solver", "time_limit", "gap", "threads")
 
 
 class ValueScale(str, Enum):
@@ -407,10 +406,7 @@ def robust_portfolios(
     ['core', 'core', 'exterior']
     """
     start = time.perf_counter()
-    unknown = sorted(set(select_options) - set(_MODEL_OPTIONS) - set(_SOLVE_OPTIONS))
-    if unknown:
-        raise InputError(f"{_WHERE}: unknown options {unknown!r}; valid: "
-                         f"{sorted(_MODEL_OPTIONS + _SOLVE_OPTIONS)!r}.")
+    model_options, solve_options = split_options(_WHERE, select_options)
     try:
         scale = ValueScale(str(value_scale).strip().lower()) if not isinstance(
             value_scale, ValueScale) else value_scale
@@ -436,8 +432,6 @@ def robust_portfolios(
     scale_v = max(np.abs(values).sum(axis=0).max(initial=0.0), 1.0)
     tol = float(tolerance) if tolerance is not None else 1e-6 * scale_v
 
-    model_options = {k: v for k, v in select_options.items() if k in _MODEL_OPTIONS}
-    solve_options = {k: v for k, v in select_options.items() if k in _SOLVE_OPTIONS}
     probe = SelectionModel(portfolio, pd.Series(0.0, index=portfolio._projects.index),
                            **model_options)
     blockers = _knapsack_only(probe)
