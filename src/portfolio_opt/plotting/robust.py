@@ -38,8 +38,7 @@ def plot_core_index(result: RobustPortfolios, ax: Axes | None = None, *,
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
     >>> import pandas as pd
     >>> from portfolio_opt import Portfolio
     >>> from portfolio_opt.robust import robust_portfolios
@@ -49,7 +48,7 @@ def plot_core_index(result: RobustPortfolios, ax: Axes | None = None, *,
     >>> result = robust_portfolios(pf, ["q", "s"], value_scale="raw")
     >>> len(result.portfolios)
     3
-    >>> ax = plot_core_index(result)
+    >>> ax = plot_core_index(result, ax=Figure().subplots())
     >>> [round(float(p.get_width()), 2) for p in ax.patches]  # bottom to top
     [0.0, 0.67, 0.67, 0.67]
     """

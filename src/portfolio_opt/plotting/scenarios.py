@@ -64,8 +64,7 @@ def plot_scenarios(comparison: ScenarioComparison, ax: Axes | None = None, *,
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
     >>> import pandas as pd
     >>> from portfolio_opt import Portfolio
     >>> from portfolio_opt.scenarios import Scenario, compare_scenarios
@@ -73,7 +72,7 @@ def plot_scenarios(comparison: ScenarioComparison, ax: Axes | None = None, *,
     ...                              "cost": [4.0, 3.0, 3.0], "value": [5.0, 3.0, 3.0]}),
     ...                budget=7)
     >>> cmp = compare_scenarios(pf, [Scenario("cut", budget=6)])
-    >>> ax = plot_scenarios(cmp)
+    >>> ax = plot_scenarios(cmp, ax=Figure().subplots())
     >>> [float(bar.get_width()) for bar in ax.containers[0]]
     [8.0, 6.0]
     >>> import matplotlib.pyplot as plt; plt.close(ax.figure)

@@ -52,14 +52,14 @@ def plot_value_distribution(simulation: Simulation, ax: Axes | None = None, *,
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
     >>> import pandas as pd
     >>> from portfolio_opt import Portfolio
     >>> from portfolio_opt.uncertainty import simulate
     >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B"], "cost": [4.0, 3.0],
     ...                              "value": [5.0, 3.0], "value_low": [2.0, 1.0]}))
-    >>> ax = plot_value_distribution(simulate(pf, ["A", "B"], n=200, seed=0))
+    >>> ax = plot_value_distribution(simulate(pf, ["A", "B"], n=200, seed=0),
+    ...                             ax=Figure().subplots())
     >>> sorted(line.get_gid() for line in ax.get_lines())
     ['cvar', 'mean', 'planned']
     """
@@ -111,15 +111,15 @@ def plot_selection_probability(result: SelectionProbability, ax: Axes | None = N
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
+    >>> from matplotlib.figure import Figure
     >>> import pandas as pd
     >>> from portfolio_opt import Portfolio
     >>> from portfolio_opt.uncertainty import selection_probability
     >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
     ...                              "value": [5.0, 3.0, 3.0], "value_high": [9.0, 3.0, 3.0]}),
     ...                budget=6)
-    >>> ax = plot_selection_probability(selection_probability(pf, n=10, seed=0))
+    >>> ax = plot_selection_probability(selection_probability(pf, n=10, seed=0),
+    ...                                 ax=Figure().subplots())
     >>> len([p for p in ax.patches if p.get_gid() == "probability"])
     3
     """
