@@ -26,6 +26,7 @@ once (first solve ~1 s, later ones ~20 ms).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
 import multiprocessing
@@ -36,7 +37,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -227,6 +228,30 @@ def _context(context: str | None) -> multiprocessing.context.BaseContext:
     return ctx
 
 
+@contextlib.contextmanager
+def _main_hidden(hide: bool) -> Iterator[None]:
+    """Hide the main script from multiprocessing while a child (and its server) starts.
+
+    multiprocessing makes a spawned or forkserver child import the parent's
+    ``__main__`` (by ``__spec__`` name, else ``__file__`` path); a script
+    without an ``if __name__ == "__main__":`` guard would then run again in
+    the child. Without both attributes nothing is imported.
+    """
+    main = sys.modules.get("__main__")
+    if not hide or main is None:
+        yield
+        return
+    saved: dict[str, Any] = {k: main.__dict__[k] for k in ("__file__", "__spec__")
+                             if k in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__dict__["__spec__"] = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
 def _check(time_limit: Any, grace: Any, progress: Any) -> None:
     problems = []
     for name, v, lo in (("time_limit", time_limit, "> 0"), ("grace", grace, ">= 0")):
@@ -298,6 +323,7 @@ def solve_with_deadline(
     kwargs: dict[str, Any] | None = None,
     context: str | None = None,
     desc: str = "solve",
+    import_main: bool = True,
 ) -> DeadlineResult:
     """Run ``fn(*args, **kwargs)`` in a child process, stopped at ``time_limit`` wall-clock.
 
@@ -333,6 +359,12 @@ def solve_with_deadline(
         ``spawn`` (see the module notes).
     desc : str, default "solve"
         Label of the progress bar.
+    import_main : bool, default True
+        Let the child import the main script, as multiprocessing does (needed
+        when ``fn`` is defined there; the script then needs an
+        ``if __name__ == "__main__":`` guard). False when ``fn`` lives in an
+        importable module: the child then never runs the script, so a script
+        without the guard works too (what :func:`portfolio_opt.select` uses).
 
     Returns
     -------
@@ -379,7 +411,8 @@ def solve_with_deadline(
         args=(writer, fn, tuple(args), dict(kwargs or {}), _takes_report(fn), budget),
         daemon=False)  # a solve may start its own process pool
     try:
-        proc.start()
+        with _main_hidden(not import_main):
+            proc.start()
     except (pickle.PicklingError, AttributeError, TypeError) as exc:
         reader.close()
         writer.close()

@@ -6,17 +6,19 @@ import html
 import importlib
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from portfolio_opt.anytime import solve_anytime
 from portfolio_opt.exceptions import InfeasibleError, SolverError, describe_ids
 from portfolio_opt.model import SelectionModel
 from portfolio_opt.portfolio import Portfolio
-from portfolio_opt.solvers import Status, run_solver
+from portfolio_opt.progress import ProgressEvent
+from portfolio_opt.solvers import Status, _check_options, run_solver
 from portfolio_opt.supply import minimal_hiring
 
 if TYPE_CHECKING:
@@ -216,6 +218,7 @@ def select(
     exclude: Iterable[Iterable[Any]] | None = None,
     min_value: float | None = None,
     objective: pd.Series | None = None,
+    progress: bool | Callable[[ProgressEvent], Any] | None = None,
 ) -> Selection:
     """Choose the projects, and when they start, of greatest total value that fit every rule.
 
@@ -240,8 +243,14 @@ def select(
     solver : {"cbc", "highs"}, optional
         Default ``"cbc"`` (bundled with PuLP).
     time_limit : float, optional
-        Seconds the solver may run; the answer is then ``feasible`` with its
-        gap unless optimality was proven in time.
+        Wall-clock seconds for the whole call, building the model included:
+        a promise, kept by solving in a child process that is stopped at the
+        limit (:mod:`portfolio_opt.anytime`). A portfolio is found first by a
+        greedy heuristic and a proven bound by Lagrangian relaxation, then
+        improved (local search, the solver warm-started with it); the best
+        portfolio known is returned, ``optimal`` only when proven, otherwise
+        ``feasible`` with its gap to the best proven bound. Without a limit
+        the solver runs, in this process, until it proves optimality.
     gap : float, optional
         Relative gap at which the solver may stop (default 0: prove optimality).
     threads : int, optional
@@ -265,6 +274,13 @@ def select(
     exclude, min_value, objective
         Hooks for analyses of many solves (no-good cuts, a floor on the
         value, a replaced objective); see :class:`SelectionModel`.
+    progress : bool or callable, optional
+        With a ``time_limit``: a callable receives every
+        :class:`~portfolio_opt.progress.ProgressEvent` ``(elapsed, incumbent,
+        bound, gap)``; True shows a progress bar, False nothing; None (default)
+        a bar only when standard error is a terminal. Given without a
+        ``time_limit``, the solve also runs the anytime way (stoppable with
+        Ctrl-C, which returns the best portfolio found).
 
     Returns
     -------
@@ -289,12 +305,13 @@ def select(
     >>> sel.selected_ids.tolist(), sel.objective, sel.status.value
     (['B', 'C'], 6.0, 'optimal')
     """
+    start = time.monotonic()
     model = SelectionModel(portfolio, value, budget=budget, force_in=force_in,
                            force_out=force_out, schedule=schedule, buckets=buckets,
                            max_average_risk=max_average_risk, exclude=exclude,
                            min_value=min_value, objective=objective)
     return solve_model(model, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
-                       diagnose=diagnose)
+                       diagnose=diagnose, progress=progress, _start=start)
 
 
 def _diagnosed(model: SelectionModel, error: InfeasibleError, solver: Any,
@@ -314,11 +331,18 @@ def _diagnosed(model: SelectionModel, error: InfeasibleError, solver: Any,
 
 def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float | None = None,
                 gap: float | None = None, threads: int | None = None,
-                diagnose: bool = True) -> Selection:
+                diagnose: bool = True,
+                progress: bool | Callable[[ProgressEvent], Any] | None = None,
+                _start: float | None = None) -> Selection:
     """Check, build and solve a :class:`SelectionModel`; read the answer by id.
 
-    ``diagnose=False`` skips the infeasibility diagnosis (see :func:`select`).
+    ``diagnose=False`` skips the infeasibility diagnosis; ``time_limit`` and
+    ``progress`` as for :func:`select` (the time counts from this call).
     """
+    start = time.monotonic() if _start is None else _start
+    anytime = time_limit is not None or (progress is not None and progress is not False)
+    if anytime:
+        _check_options(time_limit, gap, threads)
     try:
         model.check_feasibility()
     except InfeasibleError as err:
@@ -328,7 +352,13 @@ def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float 
     t0 = time.perf_counter()
     problem = model.build()
     build_time = time.perf_counter() - t0
-    report = run_solver(problem, solver, time_limit=time_limit, gap=gap, threads=threads)
+    x: np.ndarray | None = None
+    if anytime:
+        result = solve_anytime(model.matrix_, solver=solver, time_limit=time_limit, gap=gap,
+                               threads=threads, progress=progress, start=start)
+        report, x = result.report, result.x
+    else:
+        report = run_solver(problem, solver, time_limit=time_limit, gap=gap, threads=threads)
     if report.status is Status.INFEASIBLE:
         proven = InfeasibleError(_infeasible_reason(model, solver, time_limit))
         if not diagnose:
@@ -340,8 +370,11 @@ def solve_model(model: SelectionModel, *, solver: Any = None, time_limit: float 
     pf = model.portfolio
     options = model.options_
     found = report.status is not Status.NOT_SOLVED
-    values = np.array([v.varValue if v.varValue is not None else 0.0
-                       for v in model.variables_], dtype=float)
+    if anytime:
+        values = x[:len(options)] if x is not None else np.zeros(len(options))
+    else:
+        values = np.array([v.varValue if v.varValue is not None else 0.0
+                           for v in model.variables_], dtype=float)
     chosen = values > 0.5 if found else np.zeros(len(values), dtype=bool)
     ids = pf._projects.index
     selected = pd.Series(False, index=ids, name="selected")

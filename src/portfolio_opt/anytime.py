@@ -1,0 +1,408 @@
+"""Solve with a wall-clock promise: a portfolio at once, a proven bound, then better ones.
+
+What :func:`portfolio_opt.select` does when it is given a ``time_limit`` (or a
+``progress`` display). Large portfolios are where MIP solvers can spend their
+whole time limit without a single portfolio (issue 7 measured CBC and HiGHS
+with nothing after 15-20 s at 100 000 projects), so the steps are:
+
+1. **greedy** (:func:`portfolio_opt.heuristic.greedy`, this process): a
+   portfolio that satisfies every row, usually in well under a second;
+2. **Lagrangian bound** (:func:`portfolio_opt.lagrange.lagrangian_bound`, this
+   process, a short share of the time): a proven upper bound, so the gap is
+   known from the start;
+3. in a **child process stopped at the deadline**
+   (:func:`portfolio_opt.runner.solve_with_deadline`): the Lagrangian
+   multipliers improved further (a tighter bound, and portfolios built from
+   their reduced profits and from the averaged relaxation), a local search
+   on the best portfolio (:mod:`portfolio_opt.local_search`, when present),
+   then the MIP solver (CBC or HiGHS, :func:`portfolio_opt.matrix_solve.solve_matrix`)
+   warm-started with the best portfolio for the rest of the time. Every
+   improvement is posted to this process as it is found, so a stopped
+   child (deadline, Ctrl-C) loses nothing already found.
+
+The answer is the best portfolio known, checked against every row
+(:func:`portfolio_opt.heuristic.max_violation`), with the best proven bound
+(the smallest of the Lagrangian bound, the solver's bound): ``optimal`` only
+when the solver proved it (or the portfolio reaches the bound), otherwise
+``feasible`` with its gap. Where this process may not start children (e.g. a
+daemonic worker of a process pool), the steps run here and the limit is kept
+by the solver's own time limit.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from portfolio_opt.heuristic import TOL, greedy, lp_relaxation, lp_rounding, max_violation
+from portfolio_opt.heuristic_repair import Prep, construct, density_order, prepare
+from portfolio_opt.lagrange import lagrangian_bound
+from portfolio_opt.matrix import MatrixModel
+from portfolio_opt.matrix_solve import solve_matrix
+from portfolio_opt.progress import ProgressEvent, progress_event
+from portfolio_opt.runner import solve_with_deadline
+from portfolio_opt.solvers import Solver, SolveReport, Status, _solve_options, relative_gap
+
+__all__ = ["AnytimeResult", "solve_anytime"]
+
+#: Share of the time left after the greedy given to the first Lagrangian bound (at most
+#: :data:`FIRST_BOUND_S` seconds).
+FIRST_BOUND_SHARE = 0.1
+FIRST_BOUND_S = 2.0
+#: Shares of the child's time: more Lagrangian steps, then the local search; the solver
+#: gets the rest.
+LAGRANGE_SHARE = 0.2
+SEARCH_SHARE = 0.15
+#: The LP relaxation (HiGHS, when installed) runs beside them for at most this share of the
+#: child's time: its bound is exact and its rounding often the best portfolio (issue 7:
+#: ~3 s at 10 000 projects, minutes at 100 000).
+LP_SHARE = 0.5
+#: Seconds kept back from the deadline for stopping the child and reading the answer.
+SHUTDOWN_S = 0.3
+
+
+@dataclass(frozen=True)
+class AnytimeResult:
+    """What :func:`solve_anytime` found.
+
+    Attributes
+    ----------
+    report : SolveReport
+        Status, objective, bound and gap of ``x`` (the rules of
+        :func:`portfolio_opt.solvers.run_solver`); ``solve_time`` is the
+        wall-clock time of the whole call.
+    x : numpy.ndarray or None
+        Value of every column of the model (None when no portfolio is known).
+    source : str
+        Which step found ``x``: ``greedy``, ``lagrangian``, ``local_search``,
+        the solver's name, or ``""``.
+    reason : str
+        ``finished``, ``time_limit``, ``interrupted`` or ``crashed`` (see
+        :class:`portfolio_opt.runner.DeadlineResult`); ``in_process`` when no
+        child could be started.
+    events : tuple of ProgressEvent
+        The progress reported, in order (``elapsed`` from the call).
+    """
+
+    report: SolveReport
+    x: np.ndarray | None
+    source: str
+    reason: str
+    events: tuple[ProgressEvent, ...] = field(default=())
+
+
+class _Best:
+    """The best portfolio and bound known, and the progress sent on."""
+
+    def __init__(self, mm: MatrixModel, start: float,
+                 progress: Callable[[ProgressEvent], Any] | None) -> None:
+        self.mm = mm
+        self.start = start
+        self.x: np.ndarray | None = None
+        self.objective = -math.inf
+        self.source = ""
+        self.bound = math.inf
+        self.events: list[ProgressEvent] = []
+        self.progress = progress
+
+    def offer(self, x: np.ndarray | None, source: str) -> bool:
+        if x is None or max_violation(self.mm, x) > TOL:
+            return False
+        obj = self.mm.objective_value(x)
+        if obj > self.objective + 1e-9 * max(1.0, abs(obj)):
+            self.x, self.objective, self.source = x, obj, source
+            return True
+        return False
+
+    def tighten(self, bound: float) -> None:
+        if math.isfinite(bound) or bound == -math.inf:
+            self.bound = min(self.bound, float(bound))
+
+    def emit(self, elapsed: float | None = None) -> None:
+        inc = self.objective if math.isfinite(self.objective) else math.nan
+        bnd = self.bound if math.isfinite(self.bound) else math.nan
+        t = time.monotonic() - self.start if elapsed is None else elapsed
+        event = progress_event(t, inc, bnd)
+        self.events.append(event)
+        if self.progress is not None:
+            self.progress(event)
+
+
+class _LocalReporter:
+    """Stands in for :class:`portfolio_opt.runner.Reporter` when the steps run here."""
+
+    def __init__(self, best: _Best) -> None:
+        self.best = best
+
+    def progress(self, incumbent: float = math.nan, bound: float = math.nan,
+                 gap: float | None = None) -> None:
+        self.best.tighten(bound)
+        self.best.emit()
+
+    def event(self, event: ProgressEvent) -> None:
+        self.progress(event.incumbent, event.bound)
+
+    def solution(self, value: Any, objective: float = math.nan,
+                 bound: float = math.nan) -> None:
+        self.best.offer(*value)
+        self.best.tighten(bound)
+        self.best.emit()
+
+
+def solve_anytime(mm: MatrixModel, *, solver: Any = None, time_limit: float | None = None,
+                  gap: float | None = None, threads: int | None = None,
+                  progress: bool | Callable[[ProgressEvent], Any] | None = None,
+                  start: float | None = None) -> AnytimeResult:
+    """Find the best portfolio of ``mm`` that the time allows, with a proven bound.
+
+    Parameters
+    ----------
+    mm : MatrixModel
+        The model (``SelectionModel.build()`` fills ``model.matrix_``).
+    solver : {"cbc", "highs"}, optional
+        The MIP solver of the last step (default CBC).
+    time_limit : float, optional
+        Wall-clock seconds from ``start``; None: the solver runs until it
+        proves optimality (still stoppable with Ctrl-C).
+    gap : float, optional
+        Relative gap at which the solver may stop (default 0).
+    threads : int, optional
+        Threads for the solver.
+    progress : bool or callable, optional
+        A callable receives every :class:`~portfolio_opt.progress.ProgressEvent`;
+        True shows a progress bar (tqdm), False nothing; None a bar only when
+        standard error is a terminal.
+    start : float, optional
+        ``time.monotonic()`` at which the time limit began (default: now),
+        e.g. before the model was built.
+
+    Returns
+    -------
+    AnytimeResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from portfolio_opt import Portfolio, SelectionModel
+    >>> pf = Portfolio(pd.DataFrame({"project_id": ["A", "B", "C"], "cost": [4.0, 3.0, 3.0],
+    ...                              "value": [5.0, 3.0, 3.0]}), budget=6)
+    >>> model = SelectionModel(pf)
+    >>> _ = model.build()
+    >>> res = solve_anytime(model.matrix_, time_limit=20, progress=False)
+    >>> res.report.status.value, res.report.objective, res.x.tolist()
+    ('optimal', 6.0, [0.0, 1.0, 1.0])
+    """
+    start = time.monotonic() if start is None else start
+    which, _, _, _ = _solve_options(solver, time_limit, gap, threads)
+    callback = progress if callable(progress) and not isinstance(progress, bool) else None
+    best = _Best(mm, start, callback)
+    deadline = math.inf if time_limit is None else start + float(time_limit)
+
+    prep = prepare(mm)
+    best.offer(greedy(mm, _prep=prep), "greedy")
+    left = deadline - time.monotonic()
+    first = min(FIRST_BOUND_S, FIRST_BOUND_SHARE * left) if math.isfinite(left) else FIRST_BOUND_S
+    lag = lagrangian_bound(mm, target=best.objective if best.x is not None else None,
+                           time_limit=max(first, 0.0), max_iterations=10_000 if first > 0 else 0)
+    best.tighten(lag.bound)
+    best.emit()
+    plan = _Plan(which.value, None if time_limit is None else 0.0, gap, threads,
+                 lag.y, best.objective if best.x is not None else math.nan,
+                 lp=Solver.HIGHS.available())
+    reason = "finished"
+    final: SolveReport | None = None
+
+    if _good_enough(best, gap) or (math.isfinite(deadline)
+                                   and deadline - time.monotonic() <= SHUTDOWN_S):
+        reason = "finished" if _good_enough(best, gap) else "time_limit"
+    elif multiprocessing.current_process().daemon:
+        plan.time_limit = None if time_limit is None else deadline - time.monotonic()
+        out = _child(mm, prep, best.x, plan, report=_LocalReporter(best))
+        final = _take(best, out)
+        reason = "in_process"
+    else:
+        child_limit = None if time_limit is None else deadline - time.monotonic() - SHUTDOWN_S
+        plan.time_limit = child_limit
+        shift = time.monotonic() - start
+        forward = None if callback is None else (
+            lambda e: callback(e._replace(elapsed=e.elapsed + shift)))
+        res = solve_with_deadline(
+            _child, (mm, prep, best.x, plan), time_limit=child_limit, grace=0.5,
+            progress=forward if forward is not None else progress, desc="select",
+            import_main=False)
+        reason = res.reason
+        for e in res.events:
+            best.events.append(e._replace(elapsed=e.elapsed + shift))
+            if math.isfinite(e.bound):
+                best.tighten(e.bound)
+        if res.source == "result":
+            final = _take(best, res.value)
+        elif res.source == "solution":
+            best.offer(*res.value)
+    elapsed = time.monotonic() - start
+    report = _report(best, final, which, elapsed)
+    if report.status is Status.OPTIMAL:
+        best.bound = report.bound
+    best.emit()  # the final state
+    return AnytimeResult(report=report, x=best.x, source=best.source, reason=reason,
+                         events=tuple(best.events))
+
+
+def _good_enough(best: _Best, gap: float | None) -> bool:
+    """Say whether the best portfolio is proven optimal, or within the gap asked for."""
+    return best.x is not None and relative_gap(best.objective, best.bound) <= max(
+        1e-9, gap or 0.0)
+
+
+def _take(best: _Best, out: dict[str, Any]) -> SolveReport | None:
+    """Offer the child's portfolios and bounds; return the solver's report."""
+    for x, source in out["portfolios"]:
+        best.offer(x, source)
+    for b in out["bounds"]:
+        best.tighten(b)
+    return out["report"]
+
+
+def _report(best: _Best, final: SolveReport | None, which: Solver, elapsed: float
+            ) -> SolveReport:
+    if final is not None and final.status is Status.INFEASIBLE:
+        return SolveReport(Status.INFEASIBLE, math.nan, math.nan, math.nan, elapsed,
+                           which.value)
+    if best.bound == -math.inf:  # the relaxation has no solution: neither has the model
+        return SolveReport(Status.INFEASIBLE, math.nan, math.nan, math.nan, elapsed,
+                           which.value)
+    if best.x is None:
+        bound = best.bound if math.isfinite(best.bound) else math.nan
+        return SolveReport(Status.NOT_SOLVED, math.nan, bound, math.nan, elapsed,
+                           which.value)
+    solver_proved = (final is not None and final.status is Status.OPTIMAL
+                     and best.objective >= final.objective - 1e-9 * max(1.0,
+                                                                         abs(final.objective)))
+    g = relative_gap(best.objective, best.bound)
+    if solver_proved or g <= 1e-9:
+        return SolveReport(Status.OPTIMAL, best.objective, best.objective, 0.0, elapsed,
+                           which.value)
+    return SolveReport(Status.FEASIBLE, best.objective, best.bound, g, elapsed, which.value)
+
+
+# --------------------------------------------------------------------------- the child
+@dataclass
+class _Plan:
+    solver: str
+    time_limit: float | None
+    gap: float | None
+    threads: int | None
+    y0: np.ndarray
+    objective: float
+    lp: bool = True
+
+
+def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
+           report: Any = None) -> dict[str, Any]:
+    """More Lagrangian steps, portfolios from them, local search, then the warm-started solver.
+
+    Runs in the child process of :func:`solve_anytime` (or in process); posts
+    every better portfolio and bound through ``report``.
+    """
+    t0 = time.monotonic()
+    limit = plan.time_limit
+    portfolios: list[tuple[np.ndarray, str]] = []
+    bounds: list[float] = []
+    best_x, best_obj = x0, plan.objective if x0 is not None else -math.inf
+
+    def post(x: np.ndarray | None, source: str) -> None:
+        nonlocal best_x, best_obj
+        if x is None or max_violation(mm, x) > TOL:
+            return
+        obj = mm.objective_value(x)
+        if obj > best_obj + 1e-9 * max(1.0, abs(obj)):
+            best_x, best_obj = x, obj
+            portfolios.append((x, source))
+            report.solution((x, source), obj, min(bounds, default=math.inf))
+
+    def left() -> float:
+        return math.inf if limit is None else limit - (time.monotonic() - t0)
+
+    lp_box: dict[str, Any] = {}
+    lp_thread = None
+    if plan.lp and limit is not None:  # the LP runs beside the steps below (HiGHS frees the GIL)
+        lp_thread = threading.Thread(target=_lp, args=(mm, LP_SHARE * limit, lp_box),
+                                     daemon=True)
+        lp_thread.start()
+    share = LAGRANGE_SHARE * limit if limit is not None else 10.0
+    lag = lagrangian_bound(mm, target=best_obj if math.isfinite(best_obj) else None,
+                           time_limit=max(share, 0.0), y0=plan.y0)
+    bounds.append(lag.bound)
+    report.progress(best_obj if math.isfinite(best_obj) else math.nan, lag.bound)
+    order = np.argsort(-lag.reduced, kind="stable")
+    order = order[lag.reduced[order] > 0]
+    post(_checked(mm, construct(mm, prep, [order, density_order(prep)])), "lagrangian")
+    average = np.zeros(mm.n_cols)
+    average[:mm.n_options] = lag.average
+    post(lp_rounding(mm, average, _prep=prep), "lagrangian")
+
+    def done() -> bool:
+        return best_x is not None and relative_gap(best_obj, min(bounds)) <= max(
+            1e-9, plan.gap or 0.0)
+
+    span = limit if limit is not None else 60.0  # the shares of an unlimited run
+    improve = _local_search()
+    if not done() and best_x is not None and improve is not None and left() > 0.5:
+        post(improve(mm, best_x, time_limit=min(SEARCH_SHARE * span, max(left() - 0.5, 0.0)),
+                     order=order, _prep=prep), "local_search")
+    if lp_thread is not None and not done():
+        lp_thread.join(max(min(LP_SHARE * span - (time.monotonic() - t0), left() - 0.5), 0.0))
+        relax = lp_box.get("relax")
+        if relax is not None and relax.x is not None and math.isfinite(relax.bound):
+            bounds.append(relax.bound)
+            report.progress(best_obj, relax.bound)
+            xr = lp_rounding(mm, relax.x, _prep=prep)
+            post(xr, "lp_rounding")
+            if xr is not None and improve is not None and left() > 0.5 and not done():
+                post(improve(mm, xr, time_limit=min(SEARCH_SHARE * span,
+                                                    max(left() - 0.5, 0.0)),
+                             _prep=prep), "local_search")
+    if done():
+        return {"portfolios": portfolios, "bounds": bounds, "report": None}
+    solver_report = None
+    remaining = left()
+    if remaining > 0.3:
+        cushion = 0.0 if limit is None else min(1.0, 0.05 * limit + 0.1)
+        solver_limit = None if limit is None else max(remaining - cushion, 0.1)
+        solver_report, x = solve_matrix(mm, plan.solver, time_limit=solver_limit,
+                                        gap=plan.gap, threads=plan.threads,
+                                        warm_start=best_x, callback=report.event)
+        if x is not None:
+            post(x, plan.solver)
+            portfolios.append((x, plan.solver))  # also when equal: it may be the proven one
+        if math.isfinite(solver_report.bound):
+            bounds.append(solver_report.bound)
+    return {"portfolios": portfolios, "bounds": bounds, "report": solver_report}
+
+
+def _lp(mm: MatrixModel, time_limit: float, box: dict[str, Any]) -> None:
+    """Solve the LP relaxation (HiGHS interior point, no crossover) into ``box["relax"]``."""
+    try:
+        box["relax"] = lp_relaxation(mm, method="ipm", crossover=False,
+                                     time_limit=max(time_limit, 0.1))
+    except Exception as exc:  # noqa: BLE001 - the LP only helps; its failure is not fatal
+        box["error"] = exc
+
+
+def _local_search() -> Callable[..., np.ndarray] | None:
+    try:
+        from portfolio_opt.local_search import improve
+    except ImportError:  # pragma: no cover - the module ships with the package
+        return None
+    return improve  # type: ignore[no-any-return]
+
+
+def _checked(mm: MatrixModel, x: np.ndarray | None) -> np.ndarray | None:
+    return x if x is not None and max_violation(mm, x) <= TOL else None
