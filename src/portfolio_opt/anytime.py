@@ -54,7 +54,7 @@ __all__ = ["AnytimeResult", "solve_anytime"]
 
 #: Share of the time left after the greedy given to the first Lagrangian bound (at most
 #: :data:`FIRST_BOUND_S` seconds).
-FIRST_BOUND_SHARE = 0.1
+FIRST_BOUND_SHARE = 0.25
 FIRST_BOUND_S = 2.0
 #: Shares of the child's time: more Lagrangian steps, then the local search; the solver
 #: gets the rest.
@@ -205,19 +205,25 @@ def solve_anytime(mm: MatrixModel, *, solver: Any = None, time_limit: float | No
     best = _Best(mm, start, callback)
     deadline = math.inf if time_limit is None else start + float(time_limit)
 
-    prep = prepare(mm)
-    best.offer(greedy(mm, _prep=prep), "greedy")
-    left = deadline - time.monotonic()
-    first = min(FIRST_BOUND_S, FIRST_BOUND_SHARE * left) if math.isfinite(left) else FIRST_BOUND_S
-    lag = lagrangian_bound(mm, target=best.objective if best.x is not None else None,
-                           time_limit=max(first, 0.0), max_iterations=10_000 if first > 0 else 0)
-    best.tighten(lag.bound)
-    best.emit()
+    reason = "finished"
+    final: SolveReport | None = None
+    try:
+        prep = prepare(mm)
+        best.offer(greedy(mm, _prep=prep), "greedy")
+        best.emit()
+        left = deadline - time.monotonic()
+        first = (min(FIRST_BOUND_S, FIRST_BOUND_SHARE * left) if math.isfinite(left)
+                 else FIRST_BOUND_S)
+        lag = lagrangian_bound(mm, target=best.objective if best.x is not None else None,
+                               time_limit=max(first, 0.0),
+                               max_iterations=10_000 if first > 0 else 0)
+        best.tighten(lag.bound)
+        best.emit()
+    except KeyboardInterrupt:  # Ctrl-C (or the progress callback): keep what is known
+        return _finish(best, None, which, start, "interrupted")
     plan = _Plan(which.value, None if time_limit is None else 0.0, gap, threads,
                  lag.y, best.objective if best.x is not None else math.nan,
                  lp=Solver.HIGHS.available())
-    reason = "finished"
-    final: SolveReport | None = None
 
     if _good_enough(best, gap) or (math.isfinite(deadline)
                                    and deadline - time.monotonic() <= SHUTDOWN_S):
@@ -246,11 +252,17 @@ def solve_anytime(mm: MatrixModel, *, solver: Any = None, time_limit: float | No
             final = _take(best, res.value)
         elif res.source == "solution":
             best.offer(*res.value)
-    elapsed = time.monotonic() - start
-    report = _report(best, final, which, elapsed)
+    return _finish(best, final, which, start, reason)
+
+
+def _finish(best: _Best, final: SolveReport | None, which: Solver, start: float,
+            reason: str) -> AnytimeResult:
+    report = _report(best, final, which, time.monotonic() - start)
     if report.status is Status.OPTIMAL:
         best.bound = report.bound
-    best.emit()  # the final state
+    if reason == "interrupted":
+        best.progress = None  # the callback asked to stop: the final state is only recorded
+    best.emit()
     return AnytimeResult(report=report, x=best.x, source=best.source, reason=reason,
                          events=tuple(best.events))
 
@@ -337,8 +349,10 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
                                      daemon=True)
         lp_thread.start()
     share = LAGRANGE_SHARE * limit if limit is not None else 10.0
-    lag = lagrangian_bound(mm, target=best_obj if math.isfinite(best_obj) else None,
-                           time_limit=max(share, 0.0), y0=plan.y0)
+    lag = lagrangian_bound(
+        mm, target=best_obj if math.isfinite(best_obj) else None, time_limit=max(share, 0.0),
+        y0=plan.y0, on_bound=lambda b: report.progress(
+            best_obj if math.isfinite(best_obj) else math.nan, b))
     bounds.append(lag.bound)
     report.progress(best_obj if math.isfinite(best_obj) else math.nan, lag.bound)
     order = np.argsort(-lag.reduced, kind="stable")
