@@ -130,11 +130,18 @@ class _Relaxation:
         self.ok = ok
         self.must = must
         self.n_proj = n_proj
-        # options grouped by project (for the best option of each project)
-        self.order = np.argsort(opt_proj, kind="stable")
-        proj_sorted = opt_proj[self.order]
-        self.starts = np.flatnonzero(np.r_[True, proj_sorted[1:] != proj_sorted[:-1]])
-        self.block_proj = proj_sorted[self.starts]
+        # options laid out as a projects x starts table (-inf where a project has fewer)
+        counts = np.bincount(opt_proj, minlength=n_proj)
+        order = np.argsort(opt_proj, kind="stable")
+        first_of = np.r_[0, np.cumsum(counts)[:-1]]
+        slot = np.empty(n_opt, dtype=np.int64)
+        slot[order] = np.arange(n_opt) - first_of[opt_proj[order]]
+        width = int(counts.max(initial=1))
+        self.flat = opt_proj * width + slot  # cell of each option in the table
+        self.option_at = np.full(n_proj * width, -1, dtype=np.int64)
+        self.option_at[self.flat] = np.arange(n_opt)
+        self.shape = (n_proj, width)
+        self.blank = np.full(n_proj * width, -np.inf)
         self.opt_proj = opt_proj
         self.offset = float(mm.offset)
         self.n_rows = n_rows
@@ -143,17 +150,16 @@ class _Relaxation:
     def evaluate(self, y: np.ndarray) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
         """``L(y)``, the reduced profits, the chosen options and the aux columns' values."""
         reduced = self.value - self.combT @ y
-        r = np.where(self.ok, reduced, -np.inf)[self.order]
-        best = np.maximum.reduceat(r, self.starts)
-        # best option position per project block (first maximum)
-        is_best = r == np.repeat(best, np.diff(np.r_[self.starts, len(r)]))
-        first = np.maximum.reduceat(np.where(is_best, -np.arange(len(r)), -len(r)),
-                                    self.starts)
-        pos = -first
-        take_block = np.where(self.must[self.block_proj], np.isfinite(best), best > 0)
-        if np.any(self.must[self.block_proj] & ~np.isfinite(best)):
+        table = self.blank.copy()
+        table[self.flat] = np.where(self.ok, reduced, -np.inf)
+        table = table.reshape(self.shape)
+        where = table.argmax(axis=1)
+        best = table[np.arange(self.shape[0]), where]
+        feasible = np.isfinite(best)
+        if np.any(self.must & ~feasible):
             return -math.inf, reduced, np.zeros(0, dtype=np.int64), np.zeros(len(self.aux))
-        chosen = self.order[pos[take_block]]
+        take_block = np.where(self.must, feasible, best > 0)
+        chosen = self.option_at[np.flatnonzero(take_block) * self.shape[1] + where[take_block]]
         total = float(best[take_block].sum())
         d_aux = self.aux_obj - self.auxT @ y
         # a reduced cost within rounding noise of 0 is 0 (as LP solvers' tolerances): else
@@ -303,3 +309,4 @@ def _row_scale(mm: MatrixModel) -> np.ndarray:
     kept = np.asarray(mm.row_groups).astype(str) == "one_start"
     scale[(scale == 0) | kept] = 1.0
     return scale
+
