@@ -89,9 +89,23 @@ class _Relaxation:
         opt_sel = sel[opt_proj]
         separate = opt_sel != np.arange(n_opt)
         obj = np.asarray(mm.objective, dtype=float)
-        lo = np.asarray(mm.col_lower, dtype=float)
-        up = np.asarray(mm.col_upper, dtype=float)
-        kept = np.asarray(mm.row_groups).astype(str) == "one_start"
+        lo = np.asarray(mm.col_lower, dtype=float).copy()
+        up = np.asarray(mm.col_upper, dtype=float).copy()
+        kept = _kept_rows(mm)
+        # a row of one term (mandatory, force_in, force_out) is a bound on its column: kept
+        # in the choice of each project instead of priced (no multiplier to converge)
+        single = np.flatnonzero(np.diff(A.indptr) == 1)
+        single = single[~kept[single]]
+        col, coef = A.indices[A.indptr[single]], A.data[A.indptr[single]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r_lo = np.asarray(mm.row_lower, dtype=float)[single] / coef
+            r_up = np.asarray(mm.row_upper, dtype=float)[single] / coef
+        new_lo = np.where(coef > 0, r_lo, r_up)
+        new_up = np.where(coef > 0, r_up, r_lo)
+        usable = (coef != 0) & ~np.isnan(new_lo) & ~np.isnan(new_up)
+        np.maximum.at(lo, col[usable], new_lo[usable])
+        np.minimum.at(up, col[usable], new_up[usable])
+        kept[single[usable]] = True
         # scale every relaxed row to unit largest coefficient (the step is then comparable)
         absA = abs(A)
         scale = np.asarray(absA.max(axis=1).toarray()).ravel()
@@ -306,7 +320,11 @@ def dual_bound(mm: MatrixModel, y: np.ndarray) -> float:
 def _row_scale(mm: MatrixModel) -> np.ndarray:
     """Return the factor of each row's multiplier between model units and the scaled rows."""
     scale = np.asarray(abs(sp.csr_matrix(mm.A)).max(axis=1).toarray()).ravel()
-    kept = np.asarray(mm.row_groups).astype(str) == "one_start"
-    scale[(scale == 0) | kept] = 1.0
+    scale[(scale == 0) | _kept_rows(mm)] = 1.0
     return scale
+
+
+def _kept_rows(mm: MatrixModel) -> np.ndarray:
+    """Rows kept in each project's choice rather than priced: ``one_start``."""
+    return np.asarray(mm.row_groups).astype(str) == "one_start"
 
