@@ -64,6 +64,11 @@ SEARCH_SHARE = 0.15
 #: child's time: its bound is exact and its rounding often the best portfolio (issue 7:
 #: ~3 s at 10 000 projects, minutes at 100 000).
 LP_SHARE = 0.5
+#: Models with more non-zeros than this are *large*: no LP relaxation or MIP solver within
+#: a time limit (measured: the HiGHS LP 2.7 s at 205 000 non-zeros, minutes at 2 million);
+#: the Lagrangian steps get this share of the child's time, the local search the rest.
+LARGE_NONZEROS = 1_000_000
+LARGE_LAGRANGE_SHARE = 0.5
 #: Seconds kept back from the deadline for stopping the child and reading the answer.
 SHUTDOWN_S = 0.3
 
@@ -342,13 +347,18 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
     def left() -> float:
         return math.inf if limit is None else limit - (time.monotonic() - t0)
 
+    # a large model: the LP and the MIP solver cannot finish in a time limit (issue 7: the
+    # root LP alone takes minutes at 100 000 projects); the time goes to the bound and the
+    # local search instead
+    large = limit is not None and mm.A.nnz > LARGE_NONZEROS
     lp_box: dict[str, Any] = {}
     lp_thread = None
-    if plan.lp and limit is not None:  # the LP runs beside the steps below (HiGHS frees the GIL)
+    if plan.lp and limit is not None and not large:  # beside the steps below (no GIL held)
         lp_thread = threading.Thread(target=_lp, args=(mm, LP_SHARE * limit, lp_box),
                                      daemon=True)
         lp_thread.start()
-    share = LAGRANGE_SHARE * limit if limit is not None else 10.0
+    share = ((LARGE_LAGRANGE_SHARE if large else LAGRANGE_SHARE) * limit
+             if limit is not None else 10.0)
     lag = lagrangian_bound(
         mm, target=best_obj if math.isfinite(best_obj) else None, time_limit=max(share, 0.0),
         y0=plan.y0, on_bound=lambda b: report.progress(
@@ -369,8 +379,8 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
     span = limit if limit is not None else 60.0  # the shares of an unlimited run
     improve = _local_search()
     if not done() and best_x is not None and improve is not None and left() > 0.5:
-        post(improve(mm, best_x, time_limit=min(SEARCH_SHARE * span, max(left() - 0.5, 0.0)),
-                     order=order, _prep=prep), "local_search")
+        budget = left() - 0.5 if large else min(SEARCH_SHARE * span, max(left() - 0.5, 0.0))
+        post(improve(mm, best_x, time_limit=budget, order=order, _prep=prep), "local_search")
     if lp_thread is not None and not done():
         lp_thread.join(max(min(LP_SHARE * span - (time.monotonic() - t0), left() - 0.5), 0.0))
         relax = lp_box.get("relax")
@@ -383,7 +393,7 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
                 post(improve(mm, xr, time_limit=min(SEARCH_SHARE * span,
                                                     max(left() - 0.5, 0.0)),
                              _prep=prep), "local_search")
-    if done():
+    if done() or large:
         return {"portfolios": portfolios, "bounds": bounds, "report": None}
     solver_report = None
     remaining = left()
