@@ -30,7 +30,7 @@ from portfolio_opt.constraints import ranges
 if TYPE_CHECKING:
     from portfolio_opt.matrix import MatrixModel
 
-__all__ = ["TOL", "Prep", "construct", "density_order", "prepare"]
+__all__ = ["TOL", "Prep", "construct", "density_order", "prepare", "state_of"]
 
 #: Feasibility tolerance, relative to ``max(1, |bound|)`` (as tests/checker.py).
 TOL = 1e-6
@@ -69,6 +69,9 @@ class Prep:
     infeasible: bool
     slack0: np.ndarray  # room of the checked rows at x0 (>= 0)
     density: np.ndarray | None = None
+    d_rows: np.ndarray | None = None  # row of ``A`` behind each row of D
+    d_sign: np.ndarray | None = None  # +1 (an upper bound) or -1 (a negated lower bound)
+    d_rhs: np.ndarray | None = None  # the bound of each row of D, as a "<=" row
 
 
 def prepare(mm: MatrixModel) -> Prep:
@@ -137,7 +140,9 @@ def prepare(mm: MatrixModel) -> Prep:
                                                                      neginf=0.0))),
         rep_tol_up=_ADD_TOL * np.maximum(1.0, np.abs(np.nan_to_num(row_up[rep_rows],
                                                                      posinf=0.0))),
-        forced=forced, option_ok=option_ok, infeasible=infeasible, slack0=slack0)
+        forced=forced, option_ok=option_ok, infeasible=infeasible, slack0=slack0,
+        d_rows=np.concatenate([up_rows, lo_rows]),
+        d_sign=np.concatenate([np.ones(len(up_rows)), -np.ones(len(lo_rows))]), d_rhs=upper)
 
 
 def _propagate(A: sp.csr_matrix, sel: np.ndarray, project_of_col: np.ndarray, n_opt: int,
@@ -323,6 +328,31 @@ class _State:
         for y, projects in self.prep.derived:
             x[y] = float(bool(len(projects)) and bool((x[sel[projects]] > 0.5).all()))
         return x
+
+
+def state_of(prep: Prep, mm: MatrixModel, x: np.ndarray) -> _State:
+    """Return the :class:`_State` of a given portfolio ``x`` (a value per column; not modified).
+
+    The integer columns are rounded; the options on and their projects are
+    taken, the options fixed to 1 by their bounds may not be removed, and the
+    slack of the checked rows is read from ``A @ x`` (so hiring, flows and any
+    other column keep their value). A row ``x`` violates within tolerance
+    has a slightly negative slack.
+    """
+    state = _State(prep, mm)
+    x = np.array(x, dtype=float)
+    integer = np.asarray(mm.integer, dtype=bool)
+    x[integer] = np.round(x[integer])
+    state.x = x
+    on = np.flatnonzero(x[:prep.n_opt] > 0.5)
+    state.taken[:] = False
+    state.taken[prep.opt_proj[on]] = True
+    state.open = (prep.forced != 0) & ~state.taken
+    state.fixed_opt = np.asarray(mm.col_lower, dtype=float)[:prep.n_opt] > 0.5
+    if prep.d_rows is None or prep.d_sign is None or prep.d_rhs is None:
+        raise ValueError("state_of: this Prep has no row map; build it with prepare().")
+    state.slack = prep.d_rhs - prep.d_sign * (sp.csr_matrix(mm.A) @ x)[prep.d_rows]
+    return state
 
 
 def _by_project(opts: np.ndarray, opt_proj: np.ndarray) -> list[np.ndarray]:
