@@ -13,9 +13,11 @@ with nothing after 15-20 s at 100 000 projects), so the steps are:
 3. in a **child process stopped at the deadline**
    (:func:`portfolio_opt.runner.solve_with_deadline`): the Lagrangian
    multipliers improved further (a tighter bound, and portfolios built from
-   their reduced profits and from the averaged relaxation), a local search
-   on the best portfolio (:mod:`portfolio_opt.local_search`, when present),
-   then the MIP solver (CBC or HiGHS, :func:`portfolio_opt.matrix_solve.solve_matrix`)
+   their reduced profits and from the averaged relaxation), the LP of the
+   undecided projects rounded into a portfolio (:mod:`portfolio_opt.core_lp`,
+   with HiGHS), a local search on the best portfolio
+   (:mod:`portfolio_opt.local_search`), then -- unless the model is large --
+   the MIP solver (CBC or HiGHS, :func:`portfolio_opt.matrix_solve.solve_matrix`)
    warm-started with the best portfolio for the rest of the time. Every
    improvement is posted to this process as it is found, so a stopped
    child (deadline, Ctrl-C) loses nothing already found.
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ from typing import Any
 
 import numpy as np
 
-from portfolio_opt.heuristic import TOL, greedy, lp_relaxation, lp_rounding, max_violation
+from portfolio_opt.core_lp import core_lp_rounding, marginal_count
+from portfolio_opt.heuristic import TOL, greedy, lp_rounding, max_violation
 from portfolio_opt.heuristic_repair import Prep, construct, density_order, prepare
 from portfolio_opt.lagrange import lagrangian_bound
 from portfolio_opt.matrix import MatrixModel
@@ -60,12 +62,13 @@ FIRST_BOUND_S = 2.0
 #: gets the rest.
 LAGRANGE_SHARE = 0.2
 SEARCH_SHARE = 0.15
-#: The LP relaxation (HiGHS, when installed) runs beside them for at most this share of the
-#: child's time: its bound is exact and its rounding often the best portfolio (issue 7:
-#: ~3 s at 10 000 projects, minutes at 100 000).
-LP_SHARE = 0.5
-#: Models with more non-zeros than this are *large*: no LP relaxation or MIP solver within
-#: a time limit (measured: the HiGHS LP 2.7 s at 205 000 non-zeros, minutes at 2 million);
+#: Share of the time kept for the MIP solver (models that are not large).
+SOLVER_SHARE = 0.3
+#: The LP of the core (:mod:`portfolio_opt.core_lp`, HiGHS, when installed) at most this
+#: share: 0.4 s at 10 000 projects, ~3 s at 100 000.
+CORE_SHARE = 0.4
+#: Models with more non-zeros than this are *large*: no MIP solver within a time limit
+#: (measured: the whole LP relaxation 2.7 s at 205 000 non-zeros, minutes at 2 million);
 #: the Lagrangian steps get this share of the child's time, the local search the rest.
 LARGE_NONZEROS = 1_000_000
 LARGE_LAGRANGE_SHARE = 0.5
@@ -333,34 +336,29 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
     portfolios: list[tuple[np.ndarray, str]] = []
     bounds: list[float] = []
     best_x, best_obj = x0, plan.objective if x0 is not None else -math.inf
+    best_source = "greedy"
 
     def post(x: np.ndarray | None, source: str) -> None:
-        nonlocal best_x, best_obj
+        nonlocal best_x, best_obj, best_source
         if x is None or max_violation(mm, x) > TOL:
             return
         obj = mm.objective_value(x)
         if obj > best_obj + 1e-9 * max(1.0, abs(obj)):
-            best_x, best_obj = x, obj
+            best_x, best_obj, best_source = x, obj, source
             portfolios.append((x, source))
             report.solution((x, source), obj, min(bounds, default=math.inf))
 
     def left() -> float:
         return math.inf if limit is None else limit - (time.monotonic() - t0)
 
-    # a large model: the LP and the MIP solver cannot finish in a time limit (issue 7: the
-    # root LP alone takes minutes at 100 000 projects); the time goes to the bound and the
-    # local search instead
+    # a large model: the MIP solver cannot finish in a time limit (issue 7: its root LP
+    # alone takes minutes at 100 000 projects); the time goes to the bound and the
+    # heuristics instead
     large = limit is not None and mm.A.nnz > LARGE_NONZEROS
-    lp_box: dict[str, Any] = {}
-    lp_thread = None
-    if plan.lp and limit is not None and not large:  # beside the steps below (no GIL held)
-        lp_thread = threading.Thread(target=_lp, args=(mm, LP_SHARE * limit, lp_box),
-                                     daemon=True)
-        lp_thread.start()
-    share = ((LARGE_LAGRANGE_SHARE if large else LAGRANGE_SHARE) * limit
-             if limit is not None else 10.0)
+    span = limit if limit is not None else 60.0  # the shares of an unlimited run
     lag = lagrangian_bound(
-        mm, target=best_obj if math.isfinite(best_obj) else None, time_limit=max(share, 0.0),
+        mm, target=best_obj if math.isfinite(best_obj) else None,
+        time_limit=(LARGE_LAGRANGE_SHARE if large else LAGRANGE_SHARE) * span,
         y0=plan.y0, on_bound=lambda b: report.progress(
             best_obj if math.isfinite(best_obj) else math.nan, b))
     bounds.append(lag.bound)
@@ -376,23 +374,27 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
         return best_x is not None and relative_gap(best_obj, min(bounds)) <= max(
             1e-9, plan.gap or 0.0)
 
-    span = limit if limit is not None else 60.0  # the shares of an unlimited run
     improve = _local_search()
-    if not done() and best_x is not None and improve is not None and left() > 0.5:
+    n_proj = len(mm.selection_columns)
+    # cores of several sizes (each rounded, then improved by the local search): different
+    # local optima; the best is kept. The MIP solver keeps SOLVER_SHARE of the time.
+    for size in (marginal_count(n_proj), marginal_count(n_proj) // 2,
+                 2 * marginal_count(n_proj)):
+        reserve = 0.5 if large else SOLVER_SHARE * span
+        if not plan.lp or done() or left() - reserve <= 0.5 or size > n_proj:
+            break
+        x_core = core_lp_rounding(mm, lag.reduced, marginal=size, _prep=prep,
+                                  time_limit=min(CORE_SHARE * span, left() - reserve))
+        post(x_core, "core_lp")
+        if x_core is not None and improve is not None and left() - reserve > 0.2:
+            budget = (left() - reserve) if large else min(SEARCH_SHARE * span,
+                                                           left() - reserve)
+            post(improve(mm, x_core, time_limit=budget, order=order, _prep=prep),
+                 "local_search")
+    if best_source != "local_search" and improve is not None and best_x is not None \
+            and not done() and left() > 0.5:
         budget = left() - 0.5 if large else min(SEARCH_SHARE * span, max(left() - 0.5, 0.0))
         post(improve(mm, best_x, time_limit=budget, order=order, _prep=prep), "local_search")
-    if lp_thread is not None and not done():
-        lp_thread.join(max(min(LP_SHARE * span - (time.monotonic() - t0), left() - 0.5), 0.0))
-        relax = lp_box.get("relax")
-        if relax is not None and relax.x is not None and math.isfinite(relax.bound):
-            bounds.append(relax.bound)
-            report.progress(best_obj, relax.bound)
-            xr = lp_rounding(mm, relax.x, _prep=prep)
-            post(xr, "lp_rounding")
-            if xr is not None and improve is not None and left() > 0.5 and not done():
-                post(improve(mm, xr, time_limit=min(SEARCH_SHARE * span,
-                                                    max(left() - 0.5, 0.0)),
-                             _prep=prep), "local_search")
     if done() or large:
         return {"portfolios": portfolios, "bounds": bounds, "report": None}
     solver_report = None
@@ -409,15 +411,6 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
         if math.isfinite(solver_report.bound):
             bounds.append(solver_report.bound)
     return {"portfolios": portfolios, "bounds": bounds, "report": solver_report}
-
-
-def _lp(mm: MatrixModel, time_limit: float, box: dict[str, Any]) -> None:
-    """Solve the LP relaxation (HiGHS interior point, no crossover) into ``box["relax"]``."""
-    try:
-        box["relax"] = lp_relaxation(mm, method="ipm", crossover=False,
-                                     time_limit=max(time_limit, 0.1))
-    except Exception as exc:  # noqa: BLE001 - the LP only helps; its failure is not fatal
-        box["error"] = exc
 
 
 def _local_search() -> Callable[..., np.ndarray] | None:

@@ -37,7 +37,7 @@ import scipy.sparse as sp
 if TYPE_CHECKING:
     from portfolio_opt.matrix import MatrixModel
 
-__all__ = ["LagrangianBound", "dual_bound", "lagrangian_bound"]
+__all__ = ["LagrangianBound", "best_starts", "dual_bound", "lagrangian_bound"]
 
 #: The subgradient method stops when its step factor (halved after 10 steps without a
 #: better bound) falls below this.
@@ -188,6 +188,16 @@ class _Relaxation:
         value = self.offset + float(h.sum()) + total + float(aux_part.sum())
         return (value if math.isfinite(value) else math.inf), reduced, chosen, x_aux
 
+    def best_starts(self, reduced: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best reduced profit of each project and its option (-1 when none is allowed)."""
+        table = self.blank.copy()
+        table[self.flat] = np.where(self.ok, reduced, -np.inf)
+        table = table.reshape(self.shape)
+        where = table.argmax(axis=1)
+        best = table[np.arange(self.shape[0]), where]
+        option = self.option_at[np.arange(self.shape[0]) * self.shape[1] + where]
+        return best, np.where(np.isfinite(best), option, -1)
+
     def activity(self, chosen: np.ndarray, x_aux: np.ndarray) -> np.ndarray:
         """Compute ``A x`` (scaled rows) of the relaxation's answer."""
         ind = np.zeros(self.n_opt)
@@ -315,6 +325,24 @@ def dual_bound(mm: MatrixModel, y: np.ndarray) -> float:
     """
     rel = _Relaxation(mm)
     return rel.evaluate(rel.project(np.asarray(y, dtype=float) * _row_scale(mm)))[0]
+
+
+def best_starts(mm: MatrixModel, reduced: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each project's best reduced profit over its allowed starts, and that option.
+
+    Parameters
+    ----------
+    mm : MatrixModel
+    reduced : numpy.ndarray
+        A value per option, e.g. :attr:`LagrangianBound.reduced`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Per project (in the projects table's order): the best value
+        (``-inf`` when no start is allowed) and its option column (-1 then).
+    """
+    return _Relaxation(mm).best_starts(np.asarray(reduced, dtype=float))
 
 
 def _row_scale(mm: MatrixModel) -> np.ndarray:
