@@ -72,6 +72,9 @@ CORE_SHARE = 0.4
 #: the Lagrangian steps get this share of the child's time, the local search the rest.
 LARGE_NONZEROS = 1_000_000
 LARGE_LAGRANGE_SHARE = 0.5
+#: Below this many seconds left, no child is started (its start and the transfer of the
+#: model would eat the time): the first bound gets the time instead.
+MIN_CHILD_S = 1.0
 #: Seconds kept back from the deadline for stopping the child and reading the answer.
 SHUTDOWN_S = 0.3
 
@@ -222,6 +225,8 @@ def solve_anytime(mm: MatrixModel, *, solver: Any = None, time_limit: float | No
         left = deadline - time.monotonic()
         first = (min(FIRST_BOUND_S, FIRST_BOUND_SHARE * left) if math.isfinite(left)
                  else FIRST_BOUND_S)
+        if left - first < MIN_CHILD_S + SHUTDOWN_S:  # too little left for a child: bound here
+            first = max(left - SHUTDOWN_S, 0.0)
         lag = lagrangian_bound(mm, target=best.objective if best.x is not None else None,
                                time_limit=max(first, 0.0),
                                max_iterations=10_000 if first > 0 else 0)
@@ -234,7 +239,7 @@ def solve_anytime(mm: MatrixModel, *, solver: Any = None, time_limit: float | No
                  lp=Solver.HIGHS.available())
 
     if _good_enough(best, gap) or (math.isfinite(deadline)
-                                   and deadline - time.monotonic() <= SHUTDOWN_S):
+                                   and deadline - time.monotonic() <= MIN_CHILD_S):
         reason = "finished" if _good_enough(best, gap) else "time_limit"
     elif multiprocessing.current_process().daemon:
         plan.time_limit = None if time_limit is None else deadline - time.monotonic()
