@@ -55,8 +55,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="MILP solver (default cbc, bundled with PuLP; highs needs "
                              "pip install 'portfolio_opt[highs]')")
     review.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                        help="stop the solver after this many seconds; the answer is then "
-                             "reported as feasible with its gap unless proven optimal")
+                        help="wall-clock seconds for the selection (building included): the "
+                             "best portfolio found in time, reported as feasible with its "
+                             "gap to a proven bound unless proven optimal")
     review.add_argument("--gap", type=float, default=None,
                         help="relative optimality gap at which to stop (default 0: prove "
                              "optimality)")
@@ -102,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     frontier.add_argument("--value", default=None, help="projects column to maximise")
     frontier.add_argument("--solver", choices=["cbc", "highs"], default="cbc")
     frontier.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                          help="seconds per solve")
+                          help="wall-clock seconds per solve (best portfolio found in time)")
     _parallel_options(frontier)
     validate = sub.add_parser("validate", help="check a folder or workbook and print every "
                               "problem at once")
