@@ -186,3 +186,14 @@ def test_getting_started_describes_the_sample():
     assert f"{tables['capacity']['period'].nunique()} quarters" in text
     total = tables["budget"].set_index("period").loc["total", "amount"]
     assert f"budget of {int(total):,} kEUR".replace(",", " ") in text
+
+
+def test_large_portfolios_page_runs(capsys):
+    """The page's example: a time-limited select on 3 000 projects, with progress events."""
+    ns = _run_blocks("large-portfolios.md")
+    sel, events = ns["selection"], ns["events"]
+    assert sel.status.value in ("optimal", "feasible")
+    assert sel.objective <= sel.bound * (1 + 1e-9)
+    assert events and events[-1].incumbent == sel.objective
+    out = capsys.readouterr().out.split("\n")  # the first select: bound above, its gap
+    assert out[1].split()[0] == "True" and 0 <= float(out[1].split()[1]) < 1
