@@ -23,48 +23,18 @@ from portfolio_opt import Portfolio, SelectionModel
 from portfolio_opt import heuristic as H
 from portfolio_opt.datasets import synthetic
 from portfolio_opt.local_search import improve
+from test_heuristic import as_selection as selection
+from test_heuristic import check_answer as checked_value
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 ONE = ["2027-Q1"]  # one quarter: one start per project, the option is its own X_j
-NO_HIRING = pd.DataFrame({"competence": [], "period": [], "hired": []})
 
 
 def build(pf: Portfolio, **options):
     model = SelectionModel(pf, **options)
     model.build()
     return model.matrix_
-
-
-def selection(pf: Portfolio, mm, x: np.ndarray) -> tuple[list[str], pd.Series]:
-    """Selected ids and start labels of the options set to 1 in x."""
-    project, start = H.chosen_options(mm, x)
-    ids = pf.projects.index.to_numpy()[project]
-    return list(ids), pd.Series(np.asarray(pf.periods)[start], index=ids, dtype=object)
-
-
-def value_of(pf: Portfolio, value, selected: list[str]) -> float:
-    """Independent value of a selection: project values plus synergy of pairs both in."""
-    projects = pf.projects
-    v = (projects["value" if value is None else value] if value is None or isinstance(value, str)
-         else pd.Series(value.to_numpy(), index=value.index.astype(str)))
-    total = float(v[selected].sum())
-    rel = pf.relations
-    for kind, a, b, val in zip(rel["kind"], rel["project_id"], rel["other_id"], rel["value"]):
-        if kind == "synergy" and a in selected and b in selected:
-            total += float(val)
-    return total
-
-
-def checked_value(pf: Portfolio, case_options: dict, check_options: dict, mm, x) -> float:
-    """Assert x is feasible for the library and the checker; return its independent value."""
-    assert H.max_violation(mm, x) <= H.TOL
-    ids, start = selection(pf, mm, x)
-    assert len(set(ids)) == len(ids)
-    assert checker.violations(pf, ids, start, **check_options, hiring=NO_HIRING) == []
-    value = value_of(pf, case_options.get("value"), ids)
-    assert mm.objective_value(x) == pytest.approx(value, abs=1e-9)
-    return value
 
 
 def portfolio(mm, starts: dict[int, int]) -> np.ndarray:
