@@ -71,7 +71,7 @@ CORE_SHARE = 0.4
 #: (measured: the whole LP relaxation 2.7 s at 205 000 non-zeros, minutes at 2 million);
 #: the Lagrangian steps get this share of the child's time, the local search the rest.
 LARGE_NONZEROS = 1_000_000
-LARGE_LAGRANGE_SHARE = 0.5
+LARGE_LAGRANGE_SHARE = 0.3
 #: Below this many seconds left, no child is started (its start and the transfer of the
 #: model would eat the time): the first bound gets the time instead.
 MIN_CHILD_S = 1.0

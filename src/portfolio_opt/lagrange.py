@@ -42,6 +42,9 @@ __all__ = ["LagrangianBound", "best_starts", "dual_bound", "lagrangian_bound"]
 #: The subgradient method stops when its step factor (halved after 10 steps without a
 #: better bound) falls below this.
 MIN_STEP = 1e-4
+#: ... or when the bound improved by less than this (relative) over the last STALL_STEPS steps.
+STALL_TOL = 5e-5
+STALL_STEPS = 50
 #: Deflection factor of the subgradient direction (1.5 as recommended by Camerini et al.).
 DEFLECTION = 1.5
 
@@ -269,6 +272,7 @@ def lagrangian_bound(mm: MatrixModel, *, target: float | None = None,
     n_counted, reset_at = 1, 2
     direction: np.ndarray | None = None
     told = t0
+    checkpoint = math.inf
     while it < max_iterations and time.perf_counter() - t0 < time_limit:
         if not math.isfinite(best_value) or best_value - goal <= rel_tol * max(1.0, abs(goal)):
             break
@@ -288,6 +292,11 @@ def lagrangian_bound(mm: MatrixModel, *, target: float | None = None,
         y = rel.project(y - step * g)
         current, reduced, chosen, x_aux = rel.evaluate(y)
         it += 1
+        if it % STALL_STEPS == 0:  # stop when the bound has stopped moving
+            if math.isfinite(checkpoint) and \
+                    checkpoint - best_value <= STALL_TOL * max(1.0, abs(best_value)):
+                break
+            checkpoint = best_value
         if not math.isfinite(current):  # a step too far (e.g. an unbounded column pays)
             lam, y, direction = lam / 2.0, best_y, None
             if lam < MIN_STEP:
