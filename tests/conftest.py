@@ -10,6 +10,9 @@
 - fixtures: ``selection`` (``select`` of the test module's own ``portfolio`` fixture),
   ``hired_selection`` (one project that needs one hired unit of capacity) and an autouse one
   that closes the matplotlib figures after each test.
+- session fixtures of the sample's expensive many-solve results, computed once and checked by
+  several modules: ``sample_screen`` (RPM's weights screen, test_robust and test_parallel) and
+  ``sample_frontier`` (the frontier at 6000 and 9000, test_frontier and test_parallel).
 """
 
 from __future__ import annotations
@@ -52,6 +55,36 @@ def sample_tables() -> dict[str, pd.DataFrame]:
     """The bundled sample portfolio (60 projects, 8 competences, 12 quarters) as read from CSV."""
     names = ["projects", "demand", "capacity", "budget", "relations", "criteria"]
     return {k: pd.read_csv(SAMPLE / f"{k}.csv") for k in names}
+
+
+@dataclass(frozen=True)
+class SampleScreen:
+    """``robust_portfolios(ranking="weights", method="weights")`` of the sample, and its inputs."""
+
+    tables: dict[str, pd.DataFrame]  # a deep copy of ``sample_tables``, the portfolio's input
+    portfolio: Portfolio
+    projects_before: pd.DataFrame  # ``portfolio.projects`` before the call
+    result: Any
+
+
+@pytest.fixture(scope="session")
+def sample_screen(sample_tables) -> SampleScreen:
+    """RPM's weights screen of the sample (10 solves): solved once for the whole session."""
+    from portfolio_opt.robust import robust_portfolios
+
+    tables = copy.deepcopy(sample_tables)
+    pf = Portfolio(**tables)
+    before = pf.projects.copy()
+    return SampleScreen(tables, pf, before,
+                        robust_portfolios(pf, ranking="weights", method="weights"))
+
+
+@pytest.fixture(scope="session")
+def sample_frontier() -> pd.DataFrame:
+    """``efficient_frontier`` of the bundled sample at budgets 6000 and 9000, serially."""
+    from portfolio_opt import datasets, efficient_frontier
+
+    return efficient_frontier(datasets.load_sample(), budgets=[6000.0, 9000.0])
 
 
 @pytest.fixture(scope="module")

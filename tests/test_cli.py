@@ -1,3 +1,5 @@
+import contextlib
+import io
 import re
 import subprocess
 import sys
@@ -11,11 +13,22 @@ from portfolio_opt.datasets import load_sample
 
 
 @pytest.fixture(scope="module")
-def review(tmp_path_factory):
+def review_run(tmp_path_factory):
+    """The whole review of the sample, once for the module: (output folder, what it printed).
+
+    Frontier and scenarios on two worker processes (the other reviews here run serially).
+    """
     out = tmp_path_factory.mktemp("review")
-    code = main(["review", "--sample", "--out", str(out), "--excel", str(out / "results.xlsx")])
+    with contextlib.redirect_stdout(io.StringIO()) as printed:
+        code = main(["review", "--sample", "--out", str(out), "--excel",
+                     str(out / "results.xlsx"), "--workers", "2"])
     assert code == 0
-    return out
+    return out, printed.getvalue()
+
+
+@pytest.fixture(scope="module")
+def review(review_run):
+    return review_run[0]
 
 
 def test_review_writes_every_file(review):
@@ -111,10 +124,11 @@ def test_review_sensitivity_intervals_contain_the_weights(review):
 def test_review_without_screening_or_sensitivity(tmp_path):
     out = tmp_path / "r"
     assert main(["review", "--sample", "--no-screening", "--no-sensitivity", "--no-frontier",
-                 "--no-scenarios", "--no-robust", "--out", str(out)]) == 0
+                 "--no-scenarios", "--no-robust", "--no-explain", "--out", str(out)]) == 0
     assert not (out / "frontier.csv").exists() and not (out / "robustness.csv").exists()
-    assert not (out / "screening.csv").exists()
+    assert not (out / "screening.csv").exists() and not (out / "scenarios.csv").exists()
     assert not (out / "sensitivity_ranking.csv").exists()
+    assert not (out / "explanations.csv").exists() and not (out / "bottlenecks.csv").exists()
     sel = pd.read_csv(out / "selection.csv")
     assert len(sel) == len(load_sample())
 
@@ -152,10 +166,8 @@ def test_review_selection_respects_budget_and_capacity(review):
         assert (spend <= per.to_numpy() + 1e-6).all()
 
 
-def test_review_prints_summary(tmp_path, capsys):
-    assert main(["review", "--sample", "--no-sensitivity", "--no-frontier", "--no-scenarios",
-                 "--no-robust", "--no-explain", "--out", str(tmp_path / "r")]) == 0
-    out = capsys.readouterr().out
+def test_review_prints_summary(review_run):
+    out = review_run[1]  # what the module's whole review printed
     assert re.search(r"Screening: \d+ ideas rejected", out)
     assert "optimal" in out.lower()
     assert "review written to" in out

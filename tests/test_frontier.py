@@ -130,8 +130,8 @@ def _sample_frontier(executor=None) -> pd.DataFrame:
                               executor=executor)
 
 
-def test_serial_and_process_pool_give_identical_frontiers():
-    serial = _sample_frontier()
+def test_serial_and_process_pool_give_identical_frontiers(sample_frontier):
+    serial = sample_frontier  # _sample_frontier() serially, once a session (conftest)
     with ProcessPoolExecutor(max_workers=2) as pool:
         parallel = _sample_frontier(pool)
         risk_parallel = risk_frontier(abc(), risk_limits=[1, 2, 3], executor=pool)

@@ -7,7 +7,6 @@ public tables only) with an independent numpy dominance check, and against invar
 
 from __future__ import annotations
 
-import copy
 import importlib.util
 import json
 import sys
@@ -271,14 +270,12 @@ def test_milp_respects_relations_dp_refuses_them():
         robust_portfolios(pf, ["q", "s"], value_scale="raw", method="dp")
 
 
-def test_sample_screen_runs_and_never_mutates(sample_tables):
-    tables = copy.deepcopy(sample_tables)
-    pf = Portfolio(**{k: v for k, v in tables.items()})
-    before = pf.projects.copy()
-    res = robust_portfolios(pf, ranking="weights", method="weights")
-    pd.testing.assert_frame_equal(pf.projects, before)
+def test_sample_screen_runs_and_never_mutates(sample_tables, sample_screen):
+    # the screen is solved once a session (conftest): on a deep copy of the sample's tables
+    pf, res = sample_screen.portfolio, sample_screen.result
+    pd.testing.assert_frame_equal(pf.projects, sample_screen.projects_before)
     for k, v in sample_tables.items():
-        pd.testing.assert_frame_equal(tables[k], v)
+        pd.testing.assert_frame_equal(sample_screen.tables[k], v)
     assert not res.complete and len(res.extreme_points) == 9
     assert res.method == "weights" and len(res.portfolios) >= 1
     # every portfolio found is feasible for the budget, and none dominates another
