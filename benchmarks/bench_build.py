@@ -227,7 +227,7 @@ def measure_solve(n: int, solver: str, *, n_competences: int = 20, n_periods: in
     finally:
         sampler.stop()
     s["peak_rss_mb"] = _rss_mb()  # generation + build + HiGHS (in process)
-    s["solver_child_rss_mb"] = sampler.peak_mb  # the CBC process (None: no child process)
+    s["solver_child_rss_mb"] = sampler.peak_mb  # processes the solve started (None: none)
     s["load_average_end"] = _loadavg()
     return s
 
@@ -244,12 +244,15 @@ def process_peak_mb(pid: int) -> float | None:
     return None
 
 class _ChildPeak:
-    """Sample the peak resident memory (``VmHWM``) of this process's children (Linux).
+    """Sample the peak resident memory (``VmHWM``) of the processes this one started (Linux).
 
-    ``getrusage(RUSAGE_CHILDREN)`` is no use for CBC: a child forked from Python counts the
-    pages it shares with Python before ``exec``. ``VmHWM`` in ``/proc/PID/status`` is the peak
-    of the program the child runs now; it is read every 0.1 s until the child ends, so growth
-    in its last 0.1 s can be missed.
+    Every descendant counts: with a ``time_limit`` the selection runs in a child process
+    (the forkserver's), which runs CBC. ``getrusage(RUSAGE_CHILDREN)`` is no use here: a
+    child forked from Python counts the pages it shares with Python before ``exec``.
+    ``VmHWM`` in ``/proc/PID/status`` is the peak of the program a process runs now; it is
+    read every 0.1 s, so growth in a process's last 0.1 s can be missed. :attr:`peak_mb` is
+    the sum of the descendants' peaks (an upper bound on what they held at once), None when
+    there was none.
     """
 
     def __init__(self, every: float = 0.1, report: Any = None) -> None:
@@ -257,9 +260,13 @@ class _ChildPeak:
 
         self.every = every
         self.report = report  # called with the peak so far, about once a second
-        self.peak_mb: float | None = None
+        self.peaks: dict[str, float] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def peak_mb(self) -> float | None:
+        return float(sum(self.peaks.values())) if self.peaks else None
 
     def start(self) -> None:
         if Path("/proc/self/status").exists():
@@ -270,20 +277,11 @@ class _ChildPeak:
         if self._thread.is_alive():
             self._thread.join()
 
-    def _children(self) -> list[str]:
-        """Children that have exec'd another program (a fork not yet exec'd is Python)."""
-        me = str(os.getpid())
-        my_comm = Path("/proc/self/comm").read_text()
-        out = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                comm, rest = stat.read_text().rsplit(")", 1)
-            except (OSError, ValueError):
-                continue
-            # fields after "(comm)": state, ppid, ...
-            if rest.split()[1] == me and comm.split("(", 1)[1] != my_comm.strip():
-                out.append(stat.parent.name)
-        return out
+    def sample(self) -> None:
+        for pid in descendants(os.getpid()):
+            mb = process_peak_mb(pid)
+            if mb is not None:
+                self.peaks[pid] = max(self.peaks.get(pid, 0.0), mb)
 
     def _run(self) -> None:
         tick = 0
@@ -291,10 +289,23 @@ class _ChildPeak:
             tick += 1
             if self.report is not None and tick % max(1, round(1 / self.every)) == 0:
                 self.report(self.peak_mb)
-            for pid in self._children():
-                mb = process_peak_mb(pid)
-                if mb is not None:
-                    self.peak_mb = mb if self.peak_mb is None else max(self.peak_mb, mb)
+            self.sample()
+
+
+def descendants(pid: int) -> list[str]:
+    """Process ids below ``pid`` (children, their children, ...), read from ``/proc``."""
+    parent: dict[str, str] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent[stat.parent.name] = stat.read_text().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+    mine: set[str] = set()
+    frontier = {str(pid)}
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier} - mine
+        mine |= frontier
+    return sorted(mine)
 
 
 def measure(n: int, *, n_competences: int = 20, n_periods: int = 12, seed: int = 0,

@@ -12,19 +12,19 @@ For each size (default 10 000 and 100 000 projects, 20 competences, 12 periods;
      solver, time_limit=limit)`` in this process, the solver's own limit only;
    - **library** (method ``library_cbc`` / ``library_highs``): ``select(pf, "value",
      solver=..., time_limit=limit)`` as a user calls it (:mod:`portfolio_opt.anytime`:
-     greedy, Lagrangian bound, LP rounding, local search, the warm-started solver in a
-     child process stopped at the limit), timed from the call: its ``wall_s`` *includes*
+     greedy, Lagrangian bound, core LP rounding, local search, the warm-started solver
+     in a child process stopped at the limit), timed from the call: its ``wall_s`` *includes*
      building the model and reading the answer, which the raw solves do not pay;
      ``first_feasible_s`` is the first progress event with a portfolio (from the call);
      the portfolio handed back is checked against every row (``max_violation``);
-   - **combined** (``--methods combined``; method ``combined_cbc`` / ``combined_highs``), the library's approach as
-     it can be assembled today from the issue-7 modules: ``heuristic.greedy`` in this
-     process (the first feasible portfolio), then ``solve_matrix`` with that portfolio as
-     ``warm_start`` in a child process run by ``runner.solve_with_deadline`` with the
-     wall-clock limit (what is left of it) and the greedy portfolio as fallback. With
-     ``--lp-rounding`` the child first solves the LP relaxation (``heuristic.lp_relaxation``)
-     and rounds it (``heuristic.lp_rounding``); the better portfolio is posted and used as
-     the warm start (method ``combined_lp_cbc`` / ...).
+   - **combined** (``--methods combined``; method ``combined_cbc`` / ``combined_highs``),
+     the approach of the previous session, assembled from the issue-7 modules:
+     ``heuristic.greedy`` in this process (the first feasible portfolio), then
+     ``solve_matrix`` with that portfolio as ``warm_start`` in a child process run by
+     ``runner.solve_with_deadline`` with the wall-clock limit (what is left of it) and the
+     greedy portfolio as fallback. With ``--lp-rounding`` the child first solves the LP
+     relaxation (``heuristic.lp_relaxation``) and rounds it (``heuristic.lp_rounding``);
+     the better portfolio is posted and used as the warm start (``combined_lp_cbc`` / ...).
 
 Every time is wall-clock, measured by this script from the start of the method (the
 model is built): ``wall_s`` (whole method), ``first_feasible_s`` (first portfolio known
@@ -79,6 +79,7 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # also when loaded fro
 from bench_build import (  # noqa: E402
     _jsonable,
     _loadavg,
+    descendants,
     environment,
     process_peak_mb,
     strict_json,
@@ -107,7 +108,7 @@ class _TreePeak:
         self.peaks: dict[str, float] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
-        self._before = set(self._descendants())  # e.g. the forkserver: not this method's
+        self._before = set(descendants(os.getpid()))  # e.g. the forkserver: not this method's
 
     @property
     def total_mb(self) -> float:
@@ -124,23 +125,8 @@ class _TreePeak:
             self._thread.join()
         self._sample()
 
-    @staticmethod
-    def _descendants() -> list[str]:
-        parent: dict[str, str] = {}
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                parent[stat.parent.name] = stat.read_text().rsplit(")", 1)[1].split()[1]
-            except (OSError, IndexError):
-                continue
-        mine: set[str] = set()
-        frontier = {str(os.getpid())}
-        while frontier:
-            frontier = {p for p, pp in parent.items() if pp in frontier} - mine
-            mine |= frontier
-        return sorted(mine)
-
     def _sample(self) -> None:
-        for pid in self._descendants():
+        for pid in descendants(os.getpid()):
             if pid in self._before:
                 continue
             mb = process_peak_mb(pid)
