@@ -61,6 +61,8 @@ _WHERE = "solve_with_deadline"
 _PRELOAD = ("portfolio_opt.runner", "portfolio_opt.model", "portfolio_opt.selection")
 # How often the parent wakes up to refresh a progress bar (seconds).
 _TICK = 0.1
+# Longest wait of the parent between two looks at the child and at Ctrl-C (seconds).
+_WAKE = 0.5
 
 
 @dataclass(frozen=True)
@@ -458,9 +460,11 @@ def solve_with_deadline(
                 if deadline is not None and now >= deadline:
                     reason = "time_limit"
                     break
-                timeout = None if deadline is None else deadline - now
+                # wake up at least every _WAKE s: a Ctrl-C delivered to another thread
+                # (a solver's) is only seen when this thread runs Python code again
+                timeout = _WAKE if deadline is None else min(deadline - now, _WAKE)
                 if bar.bar is not None:
-                    timeout = _TICK if timeout is None else min(timeout, _TICK)
+                    timeout = min(timeout, _TICK)
                 wait([reader, proc.sentinel] if open_pipe else [proc.sentinel], timeout)
                 drain()
                 if outcome is None and proc.exitcode is not None:
