@@ -217,9 +217,9 @@ def _review(args: argparse.Namespace) -> int:
                                                                   many)
         scenarios = None if args.no_scenarios else _review_scenarios(portfolio, value,
                                                                      selection, many)
-    robust = None
-    if not args.no_robust and portfolio.criteria is not None:
-        robust = _review_robust(portfolio, args.budget, solve)
+        robust = None
+        if not args.no_robust and portfolio.criteria is not None:
+            robust = _review_robust(portfolio, args.budget, many)
     out = write_review(selection, args.out, ranking=rank, screening=screening,
                        sensitivity=sensitivity, explanation=explanation, frontier=frontier,
                        scenarios=scenarios, robust=robust)
@@ -273,8 +273,10 @@ def _with_total(portfolio, total):  # noqa: ANN001, ANN202
     return Budget(total=total, per_period=portfolio.budget.per_period)
 
 
-def _review_robust(portfolio, budget, solve):  # noqa: ANN001, ANN202
+def _review_robust(portfolio, budget, many):  # noqa: ANN001, ANN202
     """Robustness classes over the criteria weights ordered as in the criteria table.
+
+    ``many``: the solve options with the review's executor and progress (``--workers``).
 
     The exact enumeration of every non-dominated portfolio takes minutes on a portfolio of
     the sample's size, so the review screens with solves at interior weights (``method=
@@ -284,7 +286,7 @@ def _review_robust(portfolio, budget, solve):  # noqa: ANN001, ANN202
     from portfolio_opt.robust import robust_portfolios
 
     return robust_portfolios(portfolio, ranking="weights", method="weights", budget=budget,
-                             **solve)
+                             **many)
 
 
 def _template(args: argparse.Namespace) -> int:
