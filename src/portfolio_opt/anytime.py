@@ -46,6 +46,7 @@ from portfolio_opt.core_lp import core_lp_rounding, marginal_count
 from portfolio_opt.heuristic import TOL, greedy, lp_rounding, max_violation
 from portfolio_opt.heuristic_repair import Prep, construct, density_order, prepare
 from portfolio_opt.lagrange import lagrangian_bound
+from portfolio_opt.local_search import improve
 from portfolio_opt.matrix import MatrixModel
 from portfolio_opt.matrix_solve import solve_matrix
 from portfolio_opt.progress import ProgressEvent, progress_event
@@ -92,8 +93,8 @@ class AnytimeResult:
     x : numpy.ndarray or None
         Value of every column of the model (None when no portfolio is known).
     source : str
-        Which step found ``x``: ``greedy``, ``lagrangian``, ``local_search``,
-        the solver's name, or ``""``.
+        Which step found ``x``: ``greedy``, ``lagrangian``, ``core_lp``,
+        ``local_search``, the solver's name, or ``""``.
     reason : str
         ``finished``, ``time_limit``, ``interrupted`` or ``crashed`` (see
         :class:`portfolio_opt.runner.DeadlineResult`); ``in_process`` when no
@@ -235,8 +236,7 @@ def solve_anytime(mm: MatrixModel, *, solver: Any = None, time_limit: float | No
     except KeyboardInterrupt:  # Ctrl-C (or the progress callback): keep what is known
         return _finish(best, None, which, start, "interrupted")
     plan = _Plan(which.value, None if time_limit is None else 0.0, gap, threads,
-                 lag.y, best.objective if best.x is not None else math.nan,
-                 lp=Solver.HIGHS.available())
+                 lag.y, lp=Solver.HIGHS.available())
 
     if _good_enough(best, gap) or (math.isfinite(deadline)
                                    and deadline - time.monotonic() <= MIN_CHILD_S):
@@ -287,11 +287,10 @@ def _good_enough(best: _Best, gap: float | None) -> bool:
 
 
 def _take(best: _Best, out: dict[str, Any]) -> SolveReport | None:
-    """Offer the child's portfolios and bounds; return the solver's report."""
+    """Offer the child's portfolios and bound; return the solver's report."""
     for x, source in out["portfolios"]:
         best.offer(x, source)
-    for b in out["bounds"]:
-        best.tighten(b)
+    best.tighten(out["bound"])
     return out["report"]
 
 
@@ -325,7 +324,6 @@ class _Plan:
     gap: float | None
     threads: int | None
     y0: np.ndarray
-    objective: float
     lp: bool = True
 
 
@@ -338,20 +336,17 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
     """
     t0 = time.monotonic()
     limit = plan.time_limit
+    best = _Best(mm, t0, None)
+    best.offer(x0, "greedy")
     portfolios: list[tuple[np.ndarray, str]] = []
-    bounds: list[float] = []
-    best_x, best_obj = x0, plan.objective if x0 is not None else -math.inf
-    best_source = "greedy"
+
+    def incumbent() -> float:
+        return best.objective if best.x is not None else math.nan
 
     def post(x: np.ndarray | None, source: str) -> None:
-        nonlocal best_x, best_obj, best_source
-        if x is None or max_violation(mm, x) > TOL:
-            return
-        obj = mm.objective_value(x)
-        if obj > best_obj + 1e-9 * max(1.0, abs(obj)):
-            best_x, best_obj, best_source = x, obj, source
+        if x is not None and best.offer(x, source):
             portfolios.append((x, source))
-            report.solution((x, source), obj, min(bounds, default=math.inf))
+            report.solution((x, source), best.objective, best.bound)
 
     def left() -> float:
         return math.inf if limit is None else limit - (time.monotonic() - t0)
@@ -362,24 +357,21 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
     large = limit is not None and mm.A.nnz > LARGE_NONZEROS
     span = limit if limit is not None else 60.0  # the shares of an unlimited run
     lag = lagrangian_bound(
-        mm, target=best_obj if math.isfinite(best_obj) else None,
+        mm, target=incumbent() if best.x is not None else None,
         time_limit=(LARGE_LAGRANGE_SHARE if large else LAGRANGE_SHARE) * span,
-        y0=plan.y0, on_bound=lambda b: report.progress(
-            best_obj if math.isfinite(best_obj) else math.nan, b))
-    bounds.append(lag.bound)
-    report.progress(best_obj if math.isfinite(best_obj) else math.nan, lag.bound)
+        y0=plan.y0, on_bound=lambda b: report.progress(incumbent(), b))
+    best.tighten(lag.bound)
+    report.progress(incumbent(), lag.bound)
     order = np.argsort(-lag.reduced, kind="stable")
     order = order[lag.reduced[order] > 0]
-    post(_checked(mm, construct(mm, prep, [order, density_order(prep)])), "lagrangian")
+    post(construct(mm, prep, [order, density_order(prep)]), "lagrangian")
     average = np.zeros(mm.n_cols)
     average[:mm.n_options] = lag.average
     post(lp_rounding(mm, average, _prep=prep), "lagrangian")
 
     def done() -> bool:
-        return best_x is not None and relative_gap(best_obj, min(bounds)) <= max(
-            1e-9, plan.gap or 0.0)
+        return _good_enough(best, plan.gap)
 
-    improve = _local_search()
     n_proj = len(mm.selection_columns)
     # cores of several sizes (each rounded, then improved by the local search): different
     # local optima; the best is kept. The MIP solver keeps SOLVER_SHARE of the time.
@@ -391,40 +383,22 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
         x_core = core_lp_rounding(mm, lag.reduced, marginal=size, _prep=prep,
                                   time_limit=min(CORE_SHARE * span, left() - reserve))
         post(x_core, "core_lp")
-        if x_core is not None and improve is not None and left() - reserve > 0.2:
+        if x_core is not None and left() - reserve > 0.2:
             budget = (left() - reserve) if large else min(SEARCH_SHARE * span,
                                                            left() - reserve)
             post(improve(mm, x_core, time_limit=budget, order=order, _prep=prep),
                  "local_search")
-    if best_source != "local_search" and improve is not None and best_x is not None \
-            and not done() and left() > 0.5:
+    if best.source != "local_search" and best.x is not None and not done() and left() > 0.5:
         budget = left() - 0.5 if large else min(SEARCH_SHARE * span, max(left() - 0.5, 0.0))
-        post(improve(mm, best_x, time_limit=budget, order=order, _prep=prep), "local_search")
-    if done() or large:
-        return {"portfolios": portfolios, "bounds": bounds, "report": None}
+        post(improve(mm, best.x, time_limit=budget, order=order, _prep=prep), "local_search")
     solver_report = None
     remaining = left()
-    if remaining > 0.3:
+    if not (done() or large) and remaining > 0.3:
         cushion = 0.0 if limit is None else min(1.0, 0.05 * limit + 0.1)
         solver_limit = None if limit is None else max(remaining - cushion, 0.1)
         solver_report, x = solve_matrix(mm, plan.solver, time_limit=solver_limit,
                                         gap=plan.gap, threads=plan.threads,
-                                        warm_start=best_x, callback=report.event)
-        if x is not None:
-            post(x, plan.solver)
-            portfolios.append((x, plan.solver))  # also when equal: it may be the proven one
-        if math.isfinite(solver_report.bound):
-            bounds.append(solver_report.bound)
-    return {"portfolios": portfolios, "bounds": bounds, "report": solver_report}
-
-
-def _local_search() -> Callable[..., np.ndarray] | None:
-    try:
-        from portfolio_opt.local_search import improve
-    except ImportError:  # pragma: no cover - the module ships with the package
-        return None
-    return improve  # type: ignore[no-any-return]
-
-
-def _checked(mm: MatrixModel, x: np.ndarray | None) -> np.ndarray | None:
-    return x if x is not None and max_violation(mm, x) <= TOL else None
+                                        warm_start=best.x, callback=report.event)
+        post(x, plan.solver)
+        best.tighten(solver_report.bound)
+    return {"portfolios": portfolios, "bound": best.bound, "report": solver_report}

@@ -94,7 +94,7 @@ class _Relaxation:
         obj = np.asarray(mm.objective, dtype=float)
         lo = np.asarray(mm.col_lower, dtype=float).copy()
         up = np.asarray(mm.col_upper, dtype=float).copy()
-        kept = _kept_rows(mm)
+        kept = np.asarray(mm.row_groups).astype(str) == "one_start"  # in each project's choice
         # a row of one term (mandatory, force_in, force_out) is a bound on its column: kept
         # in the choice of each project instead of priced (no multiplier to converge)
         single = np.flatnonzero(np.diff(A.indptr) == 1)
@@ -113,6 +113,7 @@ class _Relaxation:
         absA = abs(A)
         scale = np.asarray(absA.max(axis=1).toarray()).ravel()
         scale[(scale == 0) | kept] = 1.0
+        self.scale = scale  # a multiplier in model units is the scaled one / scale
         S = sp.diags(1.0 / scale)
         self.row_lo = np.asarray(mm.row_lower, dtype=float) / scale
         self.row_up = np.asarray(mm.row_upper, dtype=float) / scale
@@ -261,8 +262,7 @@ def lagrangian_bound(mm: MatrixModel, *, target: float | None = None,
     """
     t0 = time.perf_counter()
     rel = _Relaxation(mm)
-    scale_back = _row_scale(mm)
-    y = np.zeros(rel.n_rows) if y0 is None else rel.project(np.asarray(y0, float) * scale_back)
+    y = np.zeros(rel.n_rows) if y0 is None else rel.project(np.asarray(y0, float) * rel.scale)
     best_value, reduced, chosen, x_aux = rel.evaluate(y)
     best_y, best_reduced, current = y, reduced, best_value
     goal = 0.0 if target is None or not math.isfinite(target) else float(target)
@@ -321,7 +321,7 @@ def lagrangian_bound(mm: MatrixModel, *, target: float | None = None,
                     break  # the steps no longer move the bound
                 y, direction = best_y, None
                 current, reduced, chosen, x_aux = rel.evaluate(y)
-    return LagrangianBound(bound=best_value, y=best_y / scale_back, reduced=best_reduced,
+    return LagrangianBound(bound=best_value, y=best_y / rel.scale, reduced=best_reduced,
                            average=counts / max(n_counted, 1), iterations=it,
                            seconds=time.perf_counter() - t0)
 
@@ -333,7 +333,7 @@ def dual_bound(mm: MatrixModel, y: np.ndarray) -> float:
     vector gives a proven upper bound.
     """
     rel = _Relaxation(mm)
-    return rel.evaluate(rel.project(np.asarray(y, dtype=float) * _row_scale(mm)))[0]
+    return rel.evaluate(rel.project(np.asarray(y, dtype=float) * rel.scale))[0]
 
 
 def best_starts(mm: MatrixModel, reduced: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -352,16 +352,3 @@ def best_starts(mm: MatrixModel, reduced: np.ndarray) -> tuple[np.ndarray, np.nd
         (``-inf`` when no start is allowed) and its option column (-1 then).
     """
     return _Relaxation(mm).best_starts(np.asarray(reduced, dtype=float))
-
-
-def _row_scale(mm: MatrixModel) -> np.ndarray:
-    """Return the factor of each row's multiplier between model units and the scaled rows."""
-    scale = np.asarray(abs(sp.csr_matrix(mm.A)).max(axis=1).toarray()).ravel()
-    scale[(scale == 0) | _kept_rows(mm)] = 1.0
-    return scale
-
-
-def _kept_rows(mm: MatrixModel) -> np.ndarray:
-    """Rows kept in each project's choice rather than priced: ``one_start``."""
-    return np.asarray(mm.row_groups).astype(str) == "one_start"
-
