@@ -49,6 +49,31 @@ def portfolio(mm, starts: dict[int, int]) -> np.ndarray:
     return x
 
 
+def greedy_case(case):
+    """The case's portfolio, model, greedy portfolio and brute-force optimum.
+
+    None when the model rejects the case or the greedy finds no portfolio (nothing to test).
+    """
+    pf = case.portfolio()
+    try:
+        mm = build(pf, **case.options)
+    except Exception:  # noqa: BLE001 - a case the model rejects has nothing to test here
+        return None
+    x0 = H.greedy(mm)
+    if x0 is None:
+        return None
+    best = checker.brute_force(pf, case.options.get("value"), **case.check_options)
+    assert best is not None
+    return pf, mm, x0, best
+
+
+def assert_unchanged(mm, before) -> None:
+    """The model's arrays are those of its copy ``before``."""
+    for field in ("row_lower", "row_upper", "col_lower", "col_upper", "objective"):
+        np.testing.assert_array_equal(getattr(mm, field), getattr(before, field))
+    assert (mm.A != before.A).nnz == 0
+
+
 def weaker(mm, x: np.ndarray, drop: list[bool]) -> np.ndarray:
     """x without the chosen options flagged in ``drop`` (if still feasible), else x."""
     y = x.copy()
@@ -66,16 +91,10 @@ def weaker(mm, x: np.ndarray, drop: list[bool]) -> np.ndarray:
 @SETTINGS
 @given(case=portfolio_cases(), drop=st.lists(st.booleans(), max_size=6))
 def test_answer_is_feasible_not_worse_and_not_above_the_optimum(case, drop):
-    pf = case.portfolio()
-    try:
-        mm = build(pf, **case.options)
-    except Exception:  # noqa: BLE001 - a case the model rejects has nothing to test here
+    found = greedy_case(case)
+    if found is None:
         return
-    x0 = H.greedy(mm)
-    if x0 is None:
-        return
-    best = checker.brute_force(pf, case.options.get("value"), **case.check_options)
-    assert best is not None
+    pf, mm, x0, best = found
     before_mm = copy.deepcopy(mm)
     for x in (x0, weaker(mm, x0, drop)):
         x_copy = x.copy()
@@ -89,9 +108,7 @@ def test_answer_is_feasible_not_worse_and_not_above_the_optimum(case, drop):
             assert value >= start_value - 1e-9
             assert value <= best.objective + 1e-6
         np.testing.assert_array_equal(order, order_copy)
-    for field in ("row_lower", "row_upper", "col_lower", "col_upper", "objective"):
-        np.testing.assert_array_equal(getattr(mm, field), getattr(before_mm, field))
-    assert (mm.A != before_mm.A).nnz == 0
+    assert_unchanged(mm, before_mm)
 
 
 # ------------------------------------------------------------------------ examples

@@ -16,8 +16,10 @@ with nothing after 15-20 s at 100 000 projects), so the steps are:
    their reduced profits and from the averaged relaxation), the LP of the
    undecided projects rounded into a portfolio (:mod:`portfolio_opt.core_lp`,
    with HiGHS), a local search on the best portfolio
-   (:mod:`portfolio_opt.local_search`), then -- unless the model is large --
-   the MIP solver (CBC or HiGHS, :func:`portfolio_opt.matrix_solve.solve_matrix`)
+   (:mod:`portfolio_opt.local_search`), from 1 000 projects on many small
+   exact solves of random neighbourhoods of it
+   (:mod:`portfolio_opt.neighbourhood`, with HiGHS), then -- unless the model
+   is large -- the MIP solver (CBC or HiGHS, :func:`portfolio_opt.matrix_solve.solve_matrix`)
    warm-started with the best portfolio for the rest of the time. Every
    improvement is posted to this process as it is found, so a stopped
    child (deadline, Ctrl-C) loses nothing already found.
@@ -49,6 +51,7 @@ from portfolio_opt.lagrange import lagrangian_bound
 from portfolio_opt.local_search import improve
 from portfolio_opt.matrix import MatrixModel
 from portfolio_opt.matrix_solve import solve_matrix
+from portfolio_opt.neighbourhood import neighbourhood_search
 from portfolio_opt.progress import ProgressEvent, progress_event
 from portfolio_opt.runner import solve_with_deadline
 from portfolio_opt.solvers import Solver, SolveReport, Status, _solve_options, relative_gap
@@ -73,6 +76,10 @@ CORE_SHARE = 0.4
 #: the Lagrangian steps get this share of the child's time, the local search the rest.
 LARGE_NONZEROS = 1_000_000
 LARGE_LAGRANGE_SHARE = 0.3
+#: From this many projects on, the MIP neighbourhood search
+#: (:mod:`portfolio_opt.neighbourhood`) gets the time up to the solver's share; below,
+#: the MIP solver has a chance to prove the optimum and gets it all.
+NEIGHBOURHOOD_MIN_PROJECTS = 1000
 #: Below this many seconds left, no child is started (its start and the transfer of the
 #: model would eat the time): the first bound gets the time instead.
 MIN_CHILD_S = 1.0
@@ -94,7 +101,7 @@ class AnytimeResult:
         Value of every column of the model (None when no portfolio is known).
     source : str
         Which step found ``x``: ``greedy``, ``lagrangian``, ``core_lp``,
-        ``local_search``, the solver's name, or ``""``.
+        ``local_search``, ``neighbourhood``, the solver's name, or ``""``.
     reason : str
         ``finished``, ``time_limit``, ``interrupted`` or ``crashed`` (see
         :class:`portfolio_opt.runner.DeadlineResult`); ``in_process`` when no
@@ -391,6 +398,17 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
     if best.source != "local_search" and best.x is not None and not done() and left() > 0.5:
         budget = left() - 0.5 if large else min(SEARCH_SHARE * span, max(left() - 0.5, 0.0))
         post(improve(mm, best.x, time_limit=budget, order=order, _prep=prep), "local_search")
+    # many small exact solves up to the solver's share (all the time left when the model
+    # is large): where the MIP solver improves nothing (issue 7, 10 000 projects)
+    reserve = 0.5 if large else SOLVER_SHARE * span
+    if (plan.lp and best.x is not None and n_proj >= NEIGHBOURHOOD_MIN_PROJECTS
+            and not done() and left() - reserve > 0.3):
+        found = neighbourhood_search(
+            mm, best.x, lag.reduced, average=lag.average, time_limit=left() - reserve,
+            on_improve=lambda x: post(x, "neighbourhood"))
+        if best.source == "neighbourhood" and not done() and left() - reserve > 0.2:
+            post(improve(mm, found, time_limit=min(SEARCH_SHARE * span, left() - reserve),
+                         order=order, _prep=prep), "local_search")
     solver_report = None
     remaining = left()
     if not (done() or large) and remaining > 0.3:
