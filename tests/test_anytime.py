@@ -161,3 +161,48 @@ def test_a_daemonic_worker_solves_in_process():
     reason, status, objective = queue.get(timeout=120)
     proc.join(30)
     assert (reason, status, objective) == ("in_process", "optimal", 6.0)
+
+
+@pytest.mark.skipif("highs" not in SOLVERS, reason="the neighbourhood search needs highspy")
+def test_the_neighbourhood_search_runs_from_1000_projects_before_a_shorter_solver_run(
+        monkeypatch):
+    """The child's steps in process: which get called, and with how much of the time."""
+    from portfolio_opt import anytime
+    from portfolio_opt.heuristic_repair import prepare
+    from portfolio_opt.lagrange import lagrangian_bound
+
+    calls: dict[str, list[float]] = {"neighbourhood": [], "solver": []}
+    real_search, real_solve = anytime.neighbourhood_search, anytime.solve_matrix
+
+    def search(*args, **kwargs):
+        calls["neighbourhood"].append(kwargs["time_limit"])
+        return real_search(*args, **kwargs)
+
+    def solve(*args, **kwargs):
+        calls["solver"].append(kwargs["time_limit"])
+        return real_solve(*args, **kwargs)
+
+    monkeypatch.setattr(anytime, "neighbourhood_search", search)
+    monkeypatch.setattr(anytime, "solve_matrix", solve)
+    for n, limit in ((1500, 6.0), (300, 3.0)):
+        for key in calls:
+            calls[key].clear()
+        model = SelectionModel(synthetic(n, seed=2), "value")
+        model.build()
+        mm = model.matrix_
+        best = anytime._Best(mm, time.monotonic(), None)
+        plan = anytime._Plan("cbc", limit, None, None, lagrangian_bound(mm, time_limit=0.2).y)
+        t0 = time.monotonic()
+        out = anytime._child(mm, prepare(mm), anytime.greedy(mm), plan,
+                             anytime._LocalReporter(best))
+        assert time.monotonic() - t0 < limit + 3.0  # CBC may overrun its own limit a little
+        assert best.x is not None and max_violation(mm, best.x) <= 1e-6
+        assert out["bound"] >= best.objective
+        if n >= anytime.NEIGHBOURHOOD_MIN_PROJECTS:
+            assert len(calls["neighbourhood"]) == 1 and calls["neighbourhood"][0] > 0.3
+            # the solver gets what the search leaves: about 10 % of the time, not 30 %
+            assert all(t <= anytime.NEIGHBOURHOOD_SOLVER_SHARE * limit + 0.5
+                       for t in calls["solver"])
+        else:
+            assert calls["neighbourhood"] == []
+            assert len(calls["solver"]) == 1

@@ -80,6 +80,8 @@ LARGE_LAGRANGE_SHARE = 0.3
 #: (:mod:`portfolio_opt.neighbourhood`) gets the time up to the solver's share; below,
 #: the MIP solver has a chance to prove the optimum and gets it all.
 NEIGHBOURHOOD_MIN_PROJECTS = 1000
+#: The MIP solver's share of the time after a neighbourhood search.
+NEIGHBOURHOOD_SOLVER_SHARE = 0.1
 #: Below this many seconds left, no child is started (its start and the transfer of the
 #: model would eat the time): the first bound gets the time instead.
 MIN_CHILD_S = 1.0
@@ -398,9 +400,10 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
     if best.source != "local_search" and best.x is not None and not done() and left() > 0.5:
         budget = left() - 0.5 if large else min(SEARCH_SHARE * span, max(left() - 0.5, 0.0))
         post(improve(mm, best.x, time_limit=budget, order=order, _prep=prep), "local_search")
-    # many small exact solves up to the solver's share (all the time left when the model
-    # is large): where the MIP solver improves nothing (issue 7, 10 000 projects)
-    reserve = 0.5 if large else SOLVER_SHARE * span
+    # many small exact solves up to the solver's (smaller) share, all the time left when
+    # the model is large: from 1 000 projects on the MIP solver improved nothing in the
+    # time limits measured (issue 7: 10 000 projects, 10-240 s)
+    reserve = 0.5 if large else NEIGHBOURHOOD_SOLVER_SHARE * span
     if (plan.lp and best.x is not None and n_proj >= NEIGHBOURHOOD_MIN_PROJECTS
             and not done() and left() - reserve > 0.3):
         found = neighbourhood_search(

@@ -259,6 +259,7 @@ class _Search:
             h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("time_limit", float(limit))
+        h.setOptionValue("mip_heuristic_effort", 0.0)  # it starts from the portfolio
         h.passModel(highs_lp(sub))
         warm = highspy.HighsSolution()
         warm.col_value = self.x[cols].tolist()
