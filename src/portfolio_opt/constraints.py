@@ -152,10 +152,28 @@ def _add_constraints(problem: pulp.LpProblem, constraints: list[pulp.LpConstrain
             and all(problem.get_constraint_by_name(n) is None for n in names)):
         problem.extend(dict(zip(names, constraints)))
         problem.modifiedConstraints.extend(constraints)
-        problem._add_variables(new_variables)
+        _register_variables(problem, new_variables)
         return
     for c in constraints:
         problem.addConstraint(c)
+
+
+def _register_variables(problem: pulp.LpProblem, variables: list[pulp.LpVariable]) -> None:
+    """``problem._add_variables(variables)``: at once when none is registered yet.
+
+    PuLP 3.3 keeps a list and a dict ``hash -> variable`` of the registered variables and
+    checks each variable in Python; for variables known to be new (the build registers
+    each once) both are extended at once (0.03 s instead of 0.3 s at 100 000 projects).
+    """
+    ids = getattr(problem, "_variable_ids", None)
+    listed = getattr(problem, "_variables", None)
+    hashes = [v.hash for v in variables]
+    if (isinstance(ids, dict) and isinstance(listed, list) and len(set(hashes)) == len(hashes)
+            and ids.keys().isdisjoint(hashes)):
+        listed.extend(variables)
+        ids.update(zip(hashes, variables))
+        return
+    problem._add_variables(variables)
 
 
 def ranges(first: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
