@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from portfolio_opt import Portfolio, select
-from portfolio_opt.exceptions import InputError
+from portfolio_opt import sensitivity as sens
+from portfolio_opt.exceptions import InputError, SolverError
 from portfolio_opt.scoring import ranking, score
 from portfolio_opt.sensitivity import (
     portfolio_sensitivity,
@@ -450,3 +451,35 @@ def test_weight_to_flip_unknown_project():
         weight_to_flip(pf, "P9", {"c0": 1})
     with pytest.raises(InputError, match=r"weight_to_flip: unknown option\(s\) 'value'"):
         weight_to_flip(pf, "P0", {"c0": 1}, value="c0")
+
+
+class _CyclingSolves:
+    """Stands in for sensitivity._Solves: portfolios a time-limited solver might return.
+
+    Projects 0, 1, 2 with score lines 1, 1.5 - t and 0.5 + 1.5 t; the current portfolio {0}
+    is not optimal, and the answers at t = 1 ({2}), 1/3 ({1}) and 1/2 ({2}) each beat {0}
+    where they were asked for, so the crossings repeat 1/3, 1/2, 1/3, ...
+    """
+
+    def __init__(self, exact: bool) -> None:
+        self.lines = sens._Lines(slope=np.array([0.0, -1.0, 1.5]),
+                                 intercept=np.array([1.0, 1.5, 0.5]))
+        self.exact = exact
+        self.asked: list[float] = []
+
+    def __call__(self, t: float) -> np.ndarray:
+        self.asked.append(t)
+        return np.array([False, True, False]) if abs(t - 1 / 3) < 1e-9 else \
+            np.array([False, False, True])
+
+
+def test_breakpoint_search_stops_on_a_cycle_of_inexact_solves():
+    current = np.array([True, False, False])
+    solve = _CyclingSolves(exact=False)
+    t, beyond = sens._next_break(solve, current, 0.1, 1.0)
+    assert t in (pytest.approx(1 / 3), pytest.approx(0.5))
+    assert beyond is not None and not beyond[0]
+    assert len(solve.asked) <= 4  # 1, 1/3, 1/2, then 1/3 again is not asked
+    # proven-optimal solves never cycle: there the search still reports a bug
+    with pytest.raises(SolverError, match="breakpoint search did not converge"):
+        sens._next_break(_CyclingSolves(exact=True), current, 0.1, 1.0)

@@ -39,6 +39,10 @@ _SELECT_OPTIONS = ("time_limit", "gap", "threads", "force_in", "force_out")
 _ROUND = 12  # scores equal to 12 decimals are ties (broken by project_id, as in ranking)
 _PARALLEL = 1e-12  # lines whose slopes differ by less never cross
 _MAX_STEPS = 500  # safety bound on the breakpoint search (never reached in practice)
+#: Steps of one breakpoint search once a solve was not proven optimal (a time limit or a
+#: gap): such portfolios need not lie on the upper envelope, so the search may cycle
+#: between crossings; it stops with its last crossing as the estimate.
+_MAX_INEXACT_STEPS = 20
 
 
 # --------------------------------------------------------------------------------------------
@@ -262,7 +266,9 @@ def _next_break(solve: _Solves, chosen: np.ndarray, t0: float,
     """From a portfolio optimal at ``t0``, find where it stops being optimal toward ``end``.
 
     Returns the breakpoint and a portfolio optimal just beyond it, or ``(end, None)`` when
-    ``chosen`` stays optimal up to ``end``.
+    ``chosen`` stays optimal up to ``end``. When a solve was not proven optimal
+    (``solve.exact`` false) the search stops at a crossing met before, or after
+    :data:`_MAX_INEXACT_STEPS` steps, with that crossing as its estimate.
     """
     lines = solve.lines
     if t0 == end:
@@ -271,11 +277,15 @@ def _next_break(solve: _Solves, chosen: np.ndarray, t0: float,
     other = solve(end)
     if lines.value(other, end) <= lines.value(chosen, end) + _tol(lines.value(chosen, end)):
         return end, None
-    for _ in range(_MAX_STEPS):
+    met: set[float] = set()
+    for step in range(_MAX_STEPS):
         a1, b1 = lines.slope[other].sum(), lines.intercept[other].sum()
         if abs(a1 - a0) <= _PARALLEL:  # pragma: no cover - excluded by the invariant
             return t0, other
         t = float(np.clip((b0 - b1) / (a1 - a0), min(t0, end), max(t0, end)))
+        if not solve.exact and (t in met or step >= _MAX_INEXACT_STEPS):
+            return t, other
+        met.add(t)
         found = solve(t)
         if lines.value(found, t) <= lines.value(chosen, t) + _tol(lines.value(chosen, t)):
             return t, other
