@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import os
 import subprocess
 import sys
 import textwrap
@@ -206,3 +207,26 @@ def test_the_neighbourhood_search_runs_from_1000_projects_before_a_shorter_solve
         else:
             assert calls["neighbourhood"] == []
             assert len(calls["solver"]) == 1
+
+
+def _time_limited_select(n: int) -> tuple[str, float, int]:
+    sel = select(synthetic(n, 3, 4, seed=2), "value", time_limit=20, progress=False)
+    return sel.status.value, sel.objective, os.getpid()
+
+
+def test_a_forked_worker_can_select_after_its_parent_started_the_forkserver():
+    """A worker of ProcessPoolExecutor() (fork, Linux's default) inherits the parent's
+    forkserver, which is not its child: its time-limited selects must still run."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import forkserver
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this platform")
+    here = _time_limited_select(12)  # starts this process's forkserver
+    assert forkserver._forkserver._forkserver_pid is not None
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+        status, objective, pid = pool.submit(_time_limited_select, 12).result(timeout=120)
+    assert pid != os.getpid()
+    assert (status, objective) == here[:2]
+    best = checker.brute_force(synthetic(12, 3, 4, seed=2), "value")
+    assert status == "optimal" and objective == pytest.approx(best.objective)

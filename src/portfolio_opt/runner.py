@@ -210,6 +210,33 @@ def _takes_report(fn: Callable[..., Any]) -> bool:
     return p is not None and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
 
 
+def _forget_inherited_forkserver() -> None:
+    """Let a process forked from one that runs a forkserver start its own.
+
+    A process made by ``fork`` (e.g. a worker of ``ProcessPoolExecutor()``, whose default on
+    Linux before Python 3.14) after its parent started the forkserver inherits the server's
+    pid, which is not its child: multiprocessing's liveness check (``os.waitpid``) then
+    fails with ``ChildProcessError`` (found by ``portfolio-opt review --time-limit 10
+    --workers 2``: the frontier's workers could not start their solves). The inherited
+    state is dropped, so the next child starts this process's own server.
+    """
+    from multiprocessing import forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    pid = getattr(server, "_forkserver_pid", None)
+    if pid is None:
+        return
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        alive = server._forkserver_alive_fd
+        server._forkserver_pid = server._forkserver_address = None
+        server._forkserver_alive_fd = None
+        if alive is not None:
+            with contextlib.suppress(OSError):
+                os.close(alive)  # this process's copy; the parent keeps its server
+
+
 def _context(context: str | None) -> multiprocessing.context.BaseContext:
     methods = multiprocessing.get_all_start_methods()
     if context is None:
@@ -220,6 +247,7 @@ def _context(context: str | None) -> multiprocessing.context.BaseContext:
                          f"{context!r}; 'fork' is not offered (unsafe with solver threads).")
     ctx = multiprocessing.get_context(context)
     if context == "forkserver":
+        _forget_inherited_forkserver()
         # A performance hint only (read when the server starts; ignored once it runs):
         # keep what was configured and add the modules every solve needs.
         from multiprocessing import forkserver
