@@ -55,9 +55,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="MILP solver (default cbc, bundled with PuLP; highs needs "
                              "pip install 'portfolio_opt[highs]')")
     review.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                        help="wall-clock seconds for the selection (building included): the "
+                        help="wall-clock seconds for each solve (building included): the "
                              "best portfolio found in time, reported as feasible with its "
-                             "gap to a proven bound unless proven optimal")
+                             "gap to a proven bound unless proven optimal. The selection "
+                             "and every solve of the analyses (sensitivity, frontier, "
+                             "scenarios, robustness) get this limit; a review of thousands "
+                             "of projects makes several dozen solves (--workers runs the "
+                             "frontier, scenarios and robustness in parallel)")
     review.add_argument("--gap", type=float, default=None,
                         help="relative optimality gap at which to stop (default 0: prove "
                              "optimality)")
