@@ -483,3 +483,20 @@ def test_breakpoint_search_stops_on_a_cycle_of_inexact_solves():
     # proven-optimal solves never cycle: there the search still reports a bug
     with pytest.raises(SolverError, match="breakpoint search did not converge"):
         sens._next_break(_CyclingSolves(exact=True), current, 0.1, 1.0)
+
+
+def test_portfolio_sensitivity_on_a_process_pool_is_the_serial_table():
+    """One task per criterion and side: the same table (and brute force agrees, above)."""
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    pf, _, weights, directions = small_case(1)
+    criteria = criteria_table(weights, directions)
+    serial = portfolio_sensitivity(pf, criteria)
+    with ThreadPoolExecutor(2) as threads:
+        pd.testing.assert_frame_equal(
+            portfolio_sensitivity(pf, criteria, executor=threads, progress=False), serial)
+    with ProcessPoolExecutor(2) as pool:
+        pd.testing.assert_frame_equal(
+            portfolio_sensitivity(pf, criteria, executor=pool), serial)
+    with pytest.raises(InputError, match="portfolio_sensitivity: executor must be"):
+        portfolio_sensitivity(pf, criteria, executor=3)

@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
                              "and every solve of the analyses (sensitivity, frontier, "
                              "scenarios, robustness) get this limit; a review of thousands "
                              "of projects makes several dozen solves (--workers runs the "
-                             "frontier, scenarios and robustness in parallel)")
+                             "analyses' solves in parallel)")
     review.add_argument("--gap", type=float, default=None,
                         help="relative optimality gap at which to stop (default 0: prove "
                              "optimality)")
@@ -207,16 +207,16 @@ def _review(args: argparse.Namespace) -> int:
     solve = dict(solver=args.solver, time_limit=args.time_limit, gap=args.gap)
     selection = select(portfolio, value, budget=args.budget, **solve)
     print(summary_text(selection))
-    sensitivity = None
-    if rank is not None and not args.no_sensitivity:
-        sensitivity = {
-            "ranking": ranking_sensitivity(portfolio, top_k=min(10, len(portfolio))),
-            "portfolio": portfolio_sensitivity(portfolio, budget=args.budget, **solve),
-        }
     explanation = None if args.no_explain else selection.explain()
     progress = _progress(args)
+    sensitivity = None
     with _executor(args) as executor:
         many = dict(executor=executor, progress=progress, **solve)
+        if rank is not None and not args.no_sensitivity:
+            sensitivity = {
+                "ranking": ranking_sensitivity(portfolio, top_k=min(10, len(portfolio))),
+                "portfolio": portfolio_sensitivity(portfolio, budget=args.budget, **many),
+            }
         frontier = None if args.no_frontier else _review_frontier(portfolio, value, selection,
                                                                   many)
         scenarios = None if args.no_scenarios else _review_scenarios(portfolio, value,

@@ -310,6 +310,7 @@ def _ids_text(ids: pd.Index, mask: np.ndarray) -> str:
 
 def portfolio_sensitivity(portfolio: Portfolio, criteria: Criteria = None, *,
                           budget: float | None = None, solver: Any = None,
+                          executor: Any = None, progress: bool | None = None,
                           **select_options: Any) -> pd.DataFrame:
     """Interval of each criterion weight within which the optimal portfolio stays the same.
 
@@ -329,6 +330,11 @@ def portfolio_sensitivity(portfolio: Portfolio, criteria: Criteria = None, *,
         As for :func:`~portfolio_opt.scoring.score`.
     budget, solver : optional
         As for :func:`~portfolio_opt.selection.select`.
+    executor : concurrent.futures.Executor, optional
+        Where to run the searches (one task per criterion and side, see
+        :func:`portfolio_opt.parallel.run_many`); default serially. The table is the same.
+    progress : bool, optional
+        Progress bar over the searches (as :func:`~portfolio_opt.parallel.run_many`).
     **select_options
         ``time_limit``, ``gap``, ``threads``, ``force_in``, ``force_out``, passed to every
         solve. With a time limit or a gap the answers are no longer certified (see
@@ -342,7 +348,7 @@ def portfolio_sensitivity(portfolio: Portfolio, criteria: Criteria = None, *,
         ``low``, ``", "``-separated; empty when ``low`` is 0 and nothing changes),
         ``high_in``, ``high_out`` (the same above ``high``), ``solves`` (selection solves
         made for this criterion; one more is shared by all criteria) and ``exact`` (every
-        solve was proven optimal).
+        solve for this criterion, and the shared one, was proven optimal).
 
     Raises
     ------
@@ -363,20 +369,47 @@ def portfolio_sensitivity(portfolio: Portfolio, criteria: Criteria = None, *,
     0       fit  0.5   1.0      B       A
     1    return  0.0   0.5                        B
     """
+    from portfolio_opt.parallel import check_executor, run_many
+
     options = _select_options(budget, solver, select_options, "portfolio_sensitivity")
+    executor = check_executor(executor, "portfolio_sensitivity")
     ids = portfolio.project_ids
+    heads, tasks = [], []
+    shared_exact = True  # the solve at the current weights (made by the first _Solves)
+    for k, (criterion, weight, solve, current) in enumerate(
+            _by_criterion(portfolio, criteria, options)):
+        shared_exact = solve.exact if k == 0 else shared_exact
+        heads.append((criterion, weight, current, shared_exact))
+        tasks += [(portfolio, solve.lines, options, current, weight, end) for end in (0.0, 1.0)]
+    ends = run_many(_search_end, tasks, executor=executor, progress=progress,
+                    desc="weight sensitivity")
     rows = []
-    for criterion, weight, solve, current in _by_criterion(portfolio, criteria, options):
-        row: dict[str, Any] = {"criterion": criterion, "weight": weight}
-        for side, end in (("low", 0.0), ("high", 1.0)):
-            t, beyond = _next_break(solve, current, weight, end)
+    for k, (criterion, weight, current, exact) in enumerate(heads):
+        row: dict[str, Any] = {"criterion": criterion, "weight": weight, "solves": 0,
+                               "exact": exact}
+        for side, (t, beyond, count, side_exact) in zip(("low", "high"), ends[2 * k:2 * k + 2]):
             other = current if beyond is None else beyond
             row.update({side: t, f"{side}_in": _ids_text(ids, other & ~current),
                         f"{side}_out": _ids_text(ids, current & ~other)})
-        rows.append(dict(row, solves=solve.count, exact=solve.exact))
+            row["solves"] += count
+            row["exact"] = row["exact"] and side_exact
+        rows.append(row)
     columns = ["criterion", "weight", "low", "high", "low_in", "low_out", "high_in",
                "high_out", "solves", "exact"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def _search_end(task: tuple[Portfolio, _Lines, dict[str, Any], np.ndarray, float, float]
+                ) -> tuple[float, np.ndarray | None, int, bool]:
+    """One end of one weight's interval (a task of :func:`portfolio_sensitivity`).
+
+    Returns the breakpoint, the portfolio beyond it (None: none), the solves made and
+    whether all were proven optimal.
+    """
+    portfolio, lines, options, current, weight, end = task
+    solve = _Solves(portfolio, lines, options)
+    t, beyond = _next_break(solve, current, weight, end)
+    return t, beyond, solve.count, solve.exact
 
 
 def _by_criterion(portfolio: Portfolio, criteria: Criteria,
