@@ -398,3 +398,26 @@ def test_review_with_frontier_and_scenarios(portfolio, selection, tmp_path):
     assert (tmp_path / "scenarios.png").read_bytes().startswith(PNG_SIGNATURE)
     assert len(data_uris(html_text)) == len(PLOTS) + 2
     assert "<h2>Efficient frontier</h2>" in html_text and "<h2>Scenarios</h2>" in html_text
+
+
+def test_unproven_frontier_points_and_sensitivity_estimates_are_said(selection, tmp_path):
+    """A frontier point or a sensitivity search stopped by a time limit is not called exact."""
+    from portfolio_opt.frontier import efficient_frontier
+    from portfolio_opt.report_html import sensitivity_html
+
+    frontier = efficient_frontier(selection.portfolio, budgets=[300.0, BUDGET])
+    assert (frontier["status"] == "optimal").all()
+    page = write_review(selection, tmp_path / "exact", frontier=frontier)
+    assert "each point an exact re-solve" in page.read_text(encoding="utf-8")
+    stopped = frontier.copy()
+    stopped.loc[stopped.index[0], "status"] = "feasible"  # as a time limit leaves it
+    page = write_review(selection, tmp_path / "stopped", frontier=stopped)
+    text = page.read_text(encoding="utf-8")
+    assert "each point an exact re-solve" not in text
+    assert "1 of 2 stopped by the time limit or gap" in text
+    table = pd.DataFrame({"criterion": ["fit", "risk"], "low": [0.1, 0.2], "high": [0.5, 0.3],
+                          "exact": [True, True]})
+    assert "Not certified" not in sensitivity_html({"portfolio": table})
+    table.loc[1, "exact"] = False
+    assert "Not certified: for 1 of 2 criteria" in sensitivity_html({"portfolio": table})
+    assert stopped is not frontier and (frontier["status"] == "optimal").all()

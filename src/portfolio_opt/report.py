@@ -48,6 +48,7 @@ from portfolio_opt.report_html import (
     summary_html,
     usage_html,
 )
+from portfolio_opt.solvers import Status
 
 if TYPE_CHECKING:
     import os
@@ -269,10 +270,14 @@ def _plots(selection: Selection, ranking: pd.DataFrame, content: _Content) -> li
                            "ranking changes."))
     if content.frontier is not None:
         frontier = content.frontier
+        unproven = int((frontier["status"] == Status.FEASIBLE.value).sum())
+        how = ("each point an exact re-solve" if not unproven else
+               f"a re-solve at each; {unproven} of {len(frontier)} stopped by the time limit "
+               "or gap, within their stated gap of a proven bound")
         plots.append(_Plot("frontier", "Efficient frontier", "frontier",
                            lambda ax: plot_frontier(frontier, selection, ax=ax), (8.0, 5.0),
-                           "Best value at each budget (each point an exact re-solve), with "
-                           "the chosen portfolio marked."))
+                           f"Best value at each budget ({how}), with the chosen portfolio "
+                           "marked."))
     if content.scenarios is not None:
         comparison = content.scenarios
         plots.append(_Plot("scenarios", "Scenarios", "scenarios",

@@ -242,6 +242,13 @@ def sensitivity_html(sensitivity: Mapping[str, pd.DataFrame]) -> str:
     parts = []
     for name, table in sensitivity.items():
         text = _SENSITIVITY_TEXT.get(name, "")
+        if "exact" in table.columns and not table["exact"].astype(bool).all():
+            n_est = int((~table["exact"].astype(bool)).sum())
+            text += (f" Not certified: for {n_est} of {len(table)} criteria a re-solve was "
+                     "not proven optimal (a time limit or gap; exact = False), so those "
+                     "intervals are estimates: a portfolio the solver did not prove optimal "
+                     "can be beaten right beside the current weight. Re-run without a time "
+                     "limit, or with more time, to certify them.")
         parts.append(f"<h3>{html.escape(name.capitalize())}</h3><p class=\"note\">"
                      f"{html.escape(text)}</p>"
                      + html_table(table.reset_index(drop=True), None, "criteria",
