@@ -135,6 +135,23 @@ class Case:
         out["schedule"] = self.options.get("schedule", True)
         return out
 
+    def optimum(self, pf: Portfolio) -> Any:
+        """The brute-force optimum of this selection (tests/checker.py); None: nothing fits."""
+        import checker
+
+        return checker.brute_force(pf, self.options.get("value"), **self.check_options)
+
+    def matrix_model(self, pf: Portfolio) -> Any:
+        """The built model's ``matrix_``; None when the model rejects the case."""
+        from portfolio_opt import SelectionModel
+
+        try:
+            model = SelectionModel(pf, **self.options)
+            model.build()
+        except Exception:  # noqa: BLE001 - a case the model rejects has nothing to test
+            return None
+        return model.matrix_
+
 
 def small(mandatory=(False, False, False), budget=None, relations=None, capacity=5.0,
           **columns) -> Portfolio:
