@@ -14,22 +14,41 @@ import sys
 import time
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+import checker
 from conftest import SOLVERS, line, portfolio_cases
+from portfolio_opt import Portfolio
 from portfolio_opt import heuristic as H
 from portfolio_opt.core_lp import core_lp_rounding
 from portfolio_opt.datasets import synthetic
 from portfolio_opt.lagrange import lagrangian_bound
 from portfolio_opt.local_search import improve
 from portfolio_opt.neighbourhood import START_SIZE, NeighbourhoodStats, neighbourhood_search
-from test_heuristic import check_answer
+from test_heuristic import as_selection, check_answer, value_of
 from test_local_search import assert_unchanged, build, greedy_case
 
 pytestmark = pytest.mark.skipif("highs" not in SOLVERS, reason="the sub-MIPs need highspy")
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def checked_value(pf, case, mm, x) -> float:
+    """Assert x is feasible for the checker, hiring allowed; return its independent value.
+
+    Unlike the greedy and the local search, a neighbourhood's MIP may hire where the
+    capacity table allows it (the hires are columns of no project, always free), so the
+    checker picks the least-cost hiring instead of checking none.
+    """
+    assert H.max_violation(mm, x) <= H.TOL
+    ids, start = as_selection(pf, mm, x)
+    assert len(set(ids)) == len(ids)
+    assert checker.violations(pf, ids, start, **case.check_options) == []
+    value = value_of(pf, case.options.get("value"), ids)
+    assert mm.objective_value(x) == pytest.approx(value, abs=1e-9)
+    return value
 
 
 @SETTINGS
@@ -41,14 +60,14 @@ def test_answer_is_feasible_not_worse_and_optimal_when_one_neighbourhood(case):
     pf, mm, x0, best = found
     before = copy.deepcopy(mm)
     x_copy = x0.copy()
-    start = check_answer(pf, case.options, case.check_options, mm, x0)
+    start = checked_value(pf, case, mm, x0)
     reduced = lagrangian_bound(mm, time_limit=0.1).reduced
     seen: list[float] = []
     y = neighbourhood_search(mm, x0, reduced, time_limit=2.0,
                              on_improve=lambda z: seen.append(mm.objective_value(z)))
     np.testing.assert_array_equal(x0, x_copy)  # the input is left as it was
     assert y is not x0
-    value = check_answer(pf, case.options, case.check_options, mm, y)
+    value = checked_value(pf, case, mm, y)
     assert start - 1e-9 <= value <= best.objective + 1e-6
     # at most START_SIZE projects: the first neighbourhood is the whole model, solved by
     # HiGHS to its default relative gap of 1e-4
@@ -116,3 +135,27 @@ def test_synthetic_local_optimum_is_improved_within_the_time_limit():
     assert all(b > a for a, b in zip(seen, seen[1:]))
     assert seen[-1] == pytest.approx(mm.objective_value(y))
     assert stats.neighbourhoods > stats.improvements and 0 < stats.seconds < 3.0
+
+
+def test_a_neighbourhood_may_hire_where_the_capacity_table_allows():
+    """Found by hypothesis: A needs a unit of a competence with no capacity but 2 to hire.
+
+    The greedy leaves A out; the neighbourhood (the whole model here) hires and takes A,
+    the optimum, which the checker confirms with the least-cost hiring.
+    """
+    projects = pd.DataFrame({"project_id": ["A", "B"], "cost": [0.0, 0.0], "duration": [1, 1],
+                             "earliest_start": ["2027-Q1", "2027-Q1"], "value": [1.0, 0.0]})
+    demand = pd.DataFrame({"project_id": ["A"], "competence": ["change"], "amount": [1.0]})
+    capacity = pd.DataFrame({"competence": ["change"], "period": ["2027-Q1"], "amount": [0.0],
+                             "flex_amount": [2.0], "flex_cost": [0.0]})
+    pf = Portfolio(projects, demand, capacity, periods=["2027-Q1"])
+    mm = build(pf)
+    x0 = H.greedy(mm)
+    y = neighbourhood_search(mm, x0, mm.objective[:mm.n_options].copy())
+    assert mm.objective_value(y) == 1.0 > mm.objective_value(x0)
+    assert H.max_violation(mm, y) <= H.TOL
+    ids, start = as_selection(pf, mm, y)
+    assert ids == ["A"] and checker.violations(pf, ids, start) == []
+    assert checker.violations(pf, ids, start, hiring=pd.DataFrame(
+        {"competence": [], "period": [], "hired": []})) != []  # not without hiring
+    assert checker.brute_force(pf).objective == 1.0
