@@ -335,3 +335,22 @@ def test_read_cbc_solution(tmp_path):
     head, x = read_cbc_solution(path, 5)
     assert head == "Stopped on time - objective value 3.5"
     assert x.tolist() == [1.0, 0.0, 0.0, 0.5, 0.0]
+
+
+def test_column_project_by_the_column_names():
+    """Each option and X_j column maps to its project; every other column to -1 (by name)."""
+    pf = synthetic(40, 3, 4, seed=5)
+    model = SelectionModel(pf, "value")
+    model.build()
+    mm = model.matrix_
+    got = mm.column_project()
+    ids = pf.projects.index.to_numpy()
+    options = model.options_.reset_index(drop=True)
+    expected = np.full(mm.n_cols, -1)
+    expected[:mm.n_options] = [pf.projects.index.get_loc(p) for p in options["project_id"]]
+    for j, col in enumerate(mm.selection_columns):
+        expected[col] = j
+    np.testing.assert_array_equal(got, expected)
+    # X_j columns are named after their project
+    separate = mm.selection_columns[mm.selection_columns >= mm.n_options]
+    assert len(separate) and all(ids[got[c]] in mm.col_names[c] for c in separate)

@@ -82,10 +82,7 @@ def core_lp_rounding(mm: MatrixModel, reduced: np.ndarray, *, marginal: int | No
     small = small[np.asarray(mm.row_groups).astype(str)[small] != "one_start"]
     cols = np.unique(A[small].indices)
     sel = np.asarray(mm.selection_columns, dtype=np.int64)
-    col_proj = np.full(mm.n_cols, -1, dtype=np.int64)
-    col_proj[:n_opt] = op
-    col_proj[sel] = np.arange(n_proj)
-    touched = col_proj[cols]
+    touched = mm.column_project()[cols]
     marg[touched[touched >= 0]] = True
     clear = np.flatnonzero((best > 0) & ~marg & (best_opt >= 0))
     taken = construct(mm, prep, [best_opt[clear[np.argsort(-best[clear], kind="stable")]]])

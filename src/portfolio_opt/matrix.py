@@ -109,6 +109,15 @@ class MatrixModel:
         worst = [float(np.max(p, initial=0.0)) for p in parts]
         return max(0.0, *worst)
 
+    def column_project(self) -> np.ndarray:
+        """Project position of every column: its options and its ``X_j``; -1 for the others."""
+        n_opt = int(self.n_options)
+        sel = np.asarray(self.selection_columns, dtype=np.int64)
+        out = np.full(self.n_cols, -1, dtype=np.int64)
+        out[:n_opt] = np.asarray(self.option_project, dtype=np.int64)[:n_opt]
+        out[sel] = np.arange(len(sel))
+        return out
+
     def chosen_options(self, x: np.ndarray) -> np.ndarray:
         """Option columns set to 1 by ``x`` (``x > 0.5``)."""
         return np.flatnonzero(np.asarray(x, dtype=float)[:self.n_options] > 0.5)

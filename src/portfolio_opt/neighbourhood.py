@@ -204,12 +204,8 @@ class _Search:
         self.min_gain = _GAIN * max(1.0, abs(self.value))
         self.rng = np.random.default_rng(seed)
         n_opt = int(mm.n_options)
-        sel = np.asarray(mm.selection_columns, dtype=np.int64)
-        self.n_proj = len(sel)
-        col_proj = np.full(mm.n_cols, -1, dtype=np.int64)
-        col_proj[:n_opt] = np.asarray(mm.option_project, dtype=np.int64)[:n_opt]
-        col_proj[sel] = np.arange(self.n_proj)
-        self.col_proj = col_proj
+        self.n_proj = len(mm.selection_columns)
+        col_proj = mm.column_project()
         # the columns of each project, grouped (CSR-like), and the columns of no project
         by_proj = np.argsort(col_proj, kind="stable")
         self.others = by_proj[col_proj[by_proj] < 0]
@@ -245,10 +241,11 @@ class _Search:
         mm = self.mm
         free = self.rng.choice(self.pool, size=min(size, len(self.pool)), replace=False)
         cols = self.free_columns(np.sort(free))
-        sub_a = self.A[:, cols].tocsr()
-        rows = np.flatnonzero(np.diff(sub_a.indptr) > 0)
-        used = self.activity[rows] - sub_a[rows] @ self.x[cols]  # by the fixed columns
-        sub = replace(mm, A=sub_a[rows], row_lower=mm.row_lower[rows] - used,
+        in_cols = self.A[:, cols].tocsr()
+        rows = np.flatnonzero(np.diff(in_cols.indptr) > 0)
+        sub_a = in_cols[rows]
+        used = self.activity[rows] - sub_a @ self.x[cols]  # by the fixed columns
+        sub = replace(mm, A=sub_a, row_lower=mm.row_lower[rows] - used,
                       row_upper=mm.row_upper[rows] - used, col_lower=mm.col_lower[cols],
                       col_upper=mm.col_upper[cols], integer=mm.integer[cols],
                       objective=mm.objective[cols], col_names=mm.col_names[cols],
@@ -275,6 +272,6 @@ class _Search:
             candidate[cols] = np.where(mm.integer[cols], np.round(values), values) + 0.0
             value = mm.objective_value(candidate)
             if value > self.value + self.min_gain and max_violation(mm, candidate) <= TOL:
-                self.activity = self.activity + self.A[:, cols] @ (candidate[cols] - self.x[cols])
+                self.activity = self.activity + in_cols @ (candidate[cols] - self.x[cols])
                 self.x, self.value, self.improved = candidate, value, True
         return proven, took
