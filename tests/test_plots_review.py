@@ -269,6 +269,86 @@ def test_waterline_without_budget_has_no_lines():
     assert [c.get_gid() for c in ax.lines] == ["funded cost"]
 
 
+def many_projects(n: int, budget_share: float, seed: int = 0) -> Portfolio:
+    """``n`` one-period projects of random cost and value, a budget of a share of the total."""
+    rng = np.random.default_rng(seed)
+    cost = np.round(rng.uniform(5.0, 50.0, n), 1)
+    projects = pd.DataFrame({
+        "project_id": [f"P{i:03d}" for i in range(n)], "cost": cost,
+        "value": np.round(cost * rng.uniform(0.5, 2.0, n), 1),
+        "category": rng.choice(["growth", "run", "compliance"], n),
+    })
+    return Portfolio(projects, budget=round(budget_share * float(cost.sum()), 1))
+
+
+@pytest.mark.parametrize(("budget_share", "max_rows"), [
+    (0.5, 7), (0.5, 8), (0.5, 39), (0.03, 8), (0.97, 8), (0.5, 40), (0.5, 100)])
+def test_waterline_max_rows_draws_the_ranks_around_the_line(budget_share, max_rows):
+    sel = select(many_projects(40, budget_share))
+    table = waterline(sel)
+    cutoff, n = table.attrs["cutoff"], len(table)
+    ax = plot_waterline(sel, max_rows=max_rows, ax=Figure().subplots())
+    bars = list(ax.containers[0])
+    assert len(bars) == min(max_rows, n)
+    rows = [round(b.get_y() + b.get_height() / 2) for b in bars]  # y = rank - 1
+    first = rows[0]
+    assert rows == list(range(first, first + len(bars)))  # consecutive ranks, best on top
+    for bar, row in zip(bars, rows, strict=True):
+        assert bar.get_x() == pytest.approx(table["cumulative_cost"].iloc[row]
+                                            - table["cost"].iloc[row])
+        assert bar.get_width() == pytest.approx(table["cost"].iloc[row])
+    title = ax.get_title()
+    assert f"{int(sel.selected.sum())} of {n} projects funded" in title  # the whole table
+    if max_rows >= n:
+        assert first == 0 and "shown" not in title
+    else:
+        assert f"(ranks {first + 1}-{first + max_rows} shown)" in title
+        # the line as near the middle as the ends of the table allow
+        at_end = first in (0, n - max_rows)
+        assert abs((cutoff - first) - max_rows / 2) <= 1 or at_end
+        if first == 0:
+            assert cutoff <= max_rows / 2 + 1
+        if first == n - max_rows:
+            assert cutoff >= n - max_rows / 2 - 1
+        low, high = ax.get_xlim()
+        assert low <= min(b.get_x() for b in bars) and high >= max(
+            b.get_x() + b.get_width() for b in bars)
+        assert low <= table.attrs["budget"] <= high
+    if first <= cutoff <= first + len(bars) and cutoff < n:
+        assert set(line(ax, "waterline").get_ydata()) == {cutoff - 0.5}
+    else:
+        assert "waterline" not in [c.get_gid() for c in ax.lines]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "10"])
+def test_waterline_and_roadmap_reject_a_bad_row_limit(selection, bad):
+    with pytest.raises(InputError, match=r"plot_waterline: max_rows must be a whole number >= 1 "
+                                         r"\(or None for every row\), got "):
+        plot_waterline(selection, max_rows=bad)
+    with pytest.raises(InputError, match=r"plot_roadmap: top must be a whole number >= 1 "
+                                         r"\(or None for every row\), got "):
+        plot_roadmap(selection, top=bad)
+
+
+@pytest.mark.parametrize("top", [1, 5, 19, 1000])
+def test_roadmap_top_draws_the_selected_projects_of_greatest_value(top):
+    sel = select(many_projects(40, 0.5, seed=1))
+    chosen = sel.to_frame()
+    chosen = chosen[chosen["selected"]]
+    by_value = chosen.sort_values("value", ascending=False)["value"]
+    ax = plot_roadmap(sel, top=top, ax=Figure().subplots())
+    drawn = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(list(ax.containers[0])) == len(drawn) == min(top, len(chosen))
+    left_out = by_value.drop(drawn)
+    assert len(left_out) == 0 or by_value[drawn].min() >= left_out.max()  # none greater left
+    # still in the roadmap's (start) order
+    full = roadmap(sel)
+    assert drawn == [p for p in full.index if p in set(drawn)]
+    title = ax.get_title()
+    assert f"Roadmap: {len(chosen)} selected projects" in title
+    assert ("of greatest value shown" in title) == (top < len(chosen))
+
+
 # --------------------------------------------------------------------------------------------
 # mix against targets
 

@@ -297,6 +297,34 @@ def test_html_cuts_long_tables(selection, tmp_path):
     assert len(read_csv(tmp_path / "ranking.csv")) == 6
 
 
+@pytest.mark.parametrize("rows", [2, 60])
+def test_plots_of_one_row_per_project_draw_at_most_plot_rows(selection, tmp_path, monkeypatch,
+                                                             rows):
+    """A large portfolio: the waterline and roadmap draw PLOT_ROWS rows, and the caption says so."""
+    from portfolio_opt import report
+
+    drawn = {}
+
+    def spy(name, plot):
+        def draw(*args, **kwargs):
+            ax = plot(*args, **kwargs)
+            drawn[name] = len(ax.containers[0])
+            return ax
+        return draw
+
+    monkeypatch.setattr(report, "PLOT_ROWS", rows)
+    monkeypatch.setattr(report, "plot_waterline", spy("waterline", report.plot_waterline))
+    monkeypatch.setattr(report, "plot_roadmap", spy("roadmap", report.plot_roadmap))
+    page = write_review(selection, tmp_path).read_text(encoding="utf-8")
+    n_selected = int(selection.selected.sum())
+    assert drawn == {"waterline": min(rows, 6), "roadmap": min(rows, n_selected)}
+    cut = rows < 6
+    assert ("The 2 ranks around the line are drawn; every rank is in ranking.csv." in page) == cut
+    assert ("The 2 of greatest value are drawn; every selected project is in selection.csv."
+            in page) == (rows < n_selected)
+    assert len(read_csv(tmp_path / "selection.csv")) == 6  # the tables keep every project
+
+
 def test_review_without_risk_or_category(tmp_path):
     full = select(make_portfolio())
     write_review(full, tmp_path)

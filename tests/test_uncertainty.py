@@ -433,7 +433,8 @@ def test_more_error_messages():
     with pytest.raises(InputError, match=r"of must be 'value' or 'cost', got 'x'"):
         plot_value_distribution(sim, of="x")
     result = selection_probability(_pf(), n=1, seed=0)
-    with pytest.raises(InputError, match=r"top must be a whole number >= 1, got 0"):
+    with pytest.raises(InputError, match=r"plot_selection_probability: top must be a whole "
+                                         r"number >= 1 \(or None for every row\), got 0"):
         plot_selection_probability(result, top=0)
 
 

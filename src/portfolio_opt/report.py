@@ -62,7 +62,12 @@ if TYPE_CHECKING:
     from portfolio_opt.screening import ScreeningResult
     from portfolio_opt.selection import Selection
 
-__all__ = ["summary_text", "write_review"]
+__all__ = ["PLOT_ROWS", "summary_text", "write_review"]
+
+#: Rows drawn in the plots of one row per project (waterline, roadmap): the ranks around the
+#: waterline, the selected projects of greatest value. The tables hold every project; a bar
+#: and a label each is unreadable, and takes minutes to draw, for thousands of projects.
+PLOT_ROWS = 60
 
 
 def summary_text(selection: Selection) -> str:
@@ -227,19 +232,24 @@ def _plots(selection: Selection, ranking: pd.DataFrame, content: _Content) -> li
     projects = selection.portfolio.projects
     n_cat = projects["category"].nunique(dropna=False) if "category" in projects else 1
     n_selected = int(selection.selected.sum())
-    n_rows = min(len(ranking), 60)
+    n_rows = min(len(ranking), PLOT_ROWS)
+    n_bars = min(n_selected, PLOT_ROWS)
     order = ranking["project_id"].astype(str).tolist()
     plots = [
         _Plot("waterline", "Waterline", "ranking",
-              lambda ax: plot_waterline(selection, order, ax=ax),
+              lambda ax: plot_waterline(selection, order, ax=ax, max_rows=PLOT_ROWS),
               (9.0, max(4.0, 1.5 + 0.16 * n_rows)),
               "Projects in rank order with their cost; the line is where the budget runs out "
-              "in rank order, filled bars are the projects the optimiser funds."),
+              "in rank order, filled bars are the projects the optimiser funds."
+              + (f" The {PLOT_ROWS} ranks around the line are drawn; every rank is in "
+                 "ranking.csv." if len(ranking) > PLOT_ROWS else "")),
         _Plot("roadmap", "Roadmap", "selected",
-              lambda ax: plot_roadmap(selection, ax=ax),
-              (max(7.0, 2.5 + 0.6 * n_periods), max(3.0, 1.2 + 0.28 * n_selected)),
+              lambda ax: plot_roadmap(selection, ax=ax, top=PLOT_ROWS),
+              (max(7.0, 2.5 + 0.6 * n_periods), max(3.0, 1.2 + 0.28 * n_bars)),
               "Selected projects by start and duration, coloured by category; mandatory "
-              "projects hatched."),
+              "projects hatched."
+              + (f" The {PLOT_ROWS} of greatest value are drawn; every selected project is "
+                 "in selection.csv." if n_selected > PLOT_ROWS else "")),
         _Plot("risk_return", "Risk and return", "balance",
               lambda ax: plot_risk_return(selection, ax=ax), (8.0, 5.5),
               "Value against risk; bubble area is proportional to cost, filled bubbles "

@@ -10,13 +10,15 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import to_rgba
 
+from portfolio_opt.exceptions import InputError
+
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
     from matplotlib.axes import Axes
     from matplotlib.container import BarContainer
 
-__all__ = ["category_colours", "hatch", "legend_outside", "new_axes", "project_label",
-           "project_labels", "rows_axis"]
+__all__ = ["category_colours", "check_rows", "hatch", "legend_outside", "new_axes",
+           "project_label", "project_labels", "rows_axis"]
 
 _LABEL_CHARS = 34
 
@@ -60,17 +62,31 @@ def project_labels(table: pd.DataFrame) -> list[str]:
     return [project_label(i, n) for i, n in zip(table.index, names, strict=True)]
 
 
-def rows_axis(ax: Axes, labels: Sequence[str], **tick_options: Any) -> np.ndarray:
+def rows_axis(ax: Axes, labels: Sequence[str], first: int = 0,
+              **tick_options: Any) -> np.ndarray:
     """Put one labelled row per item on the y axis, the first at the top; return the rows' y.
 
-    Row ``i`` sits at ``y = i``; the y limits are ``(n - 0.5, -0.5)`` (``n`` at least 1, so an
-    empty plot keeps a valid range). ``tick_options`` go to :meth:`~matplotlib.axes.Axes.set_yticks`
-    (e.g. ``fontsize``).
+    Row ``i`` sits at ``y = first + i`` (``first``: the position of the first row shown, when a
+    plot shows a window of a longer table); the y limits are ``(first + n - 0.5, first - 0.5)``
+    (``n`` at least 1, so an empty plot keeps a valid range). ``tick_options`` go to
+    :meth:`~matplotlib.axes.Axes.set_yticks` (e.g. ``fontsize``).
     """
-    y = np.arange(len(labels), dtype=float)
+    y = first + np.arange(len(labels), dtype=float)
     ax.set_yticks(y, labels=list(labels), **tick_options)
-    ax.set_ylim(max(len(labels), 1) - 0.5, -0.5)
+    ax.set_ylim(first + max(len(labels), 1) - 0.5, first - 0.5)
     return y
+
+
+def check_rows(value: object, name: str, where: str) -> None:
+    """Raise :class:`InputError` unless ``value`` (e.g. ``top``) is None or a whole number >= 1.
+
+    Plots of one row per project take such a limit: a bar and a label per project is
+    unreadable, and slow to draw, for thousands of projects.
+    """
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                              or value < 1):
+        raise InputError(f"{where}: {name} must be a whole number >= 1 (or None for every "
+                         f"row), got {value!r}.")
 
 
 def hatch(bars: BarContainer, where: Iterable[bool], pattern: str = "//") -> None:

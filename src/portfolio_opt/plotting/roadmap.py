@@ -1,7 +1,8 @@
 """Roadmap: a Gantt chart of the selected projects (table: :func:`portfolio_opt.balance.roadmap`).
 
 - :func:`plot_roadmap` -- one bar per selected project from its start period for its
-  duration, coloured by category, mandatory projects hatched.
+  duration, coloured by category, mandatory projects hatched; ``top`` draws only the
+  projects of greatest value (a large portfolio).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from matplotlib.patches import Patch
 
 from portfolio_opt.plotting._common import (
     category_colours,
+    check_rows,
     hatch,
     legend_outside,
     new_axes,
@@ -30,7 +32,7 @@ __all__ = ["plot_roadmap"]
 
 
 def plot_roadmap(selection: Selection, ax: Axes | None = None, *,
-                 by: str = "category") -> Axes:
+                 by: str = "category", top: int | None = None) -> Axes:
     """Draw the selected projects as a Gantt chart over the planning periods.
 
     Parameters
@@ -41,11 +43,15 @@ def plot_roadmap(selection: Selection, ax: Axes | None = None, *,
         Where to draw; a new figure is created when omitted.
     by : str, default "category"
         Projects column that colours the bars (see :func:`~portfolio_opt.balance.roadmap`).
+    top : int, optional
+        Draw only the ``top`` selected projects of greatest value (ties in start order), still in
+        start order, and say so in the title: a bar and a label per project is unreadable
+        -- and slow to draw -- for thousands of projects. Default: every selected project.
 
     Returns
     -------
     matplotlib.axes.Axes
-        The Axes drawn on. ``ax.containers[0]`` holds one horizontal bar per row of
+        The Axes drawn on. ``ax.containers[0]`` holds one horizontal bar per row drawn of
         :func:`~portfolio_opt.balance.roadmap`, top to bottom: x from ``start_index`` (period
         ``i`` spans ``[i, i + 1)``), width ``duration``, face colour of its ``by`` value,
         hatched when mandatory. The x ticks sit at the middle of each period, labelled with
@@ -54,7 +60,8 @@ def plot_roadmap(selection: Selection, ax: Axes | None = None, *,
     Raises
     ------
     InputError
-        If ``by`` is not a projects column (other than ``category``).
+        If ``by`` is not a projects column (other than ``category``), or ``top`` is not None
+        or a whole number >= 1.
 
     Examples
     --------
@@ -70,7 +77,12 @@ def plot_roadmap(selection: Selection, ax: Axes | None = None, *,
     >>> [(float(bar.get_x()), float(bar.get_width())) for bar in ax.containers[0]]
     [(0.0, 3.0), (1.0, 1.0)]
     """
+    check_rows(top, "top", "plot_roadmap")
     table = roadmap(selection, by=by)
+    n_selected = len(table)
+    if top is not None and top < n_selected:
+        greatest = table.sort_values("value", ascending=False, kind="stable").index[:top]
+        table = table[table.index.isin(greatest)]
     periods = selection.portfolio.periods
     n, n_periods = len(table), len(periods)
     if ax is None:
@@ -102,5 +114,6 @@ def plot_roadmap(selection: Selection, ax: Axes | None = None, *,
         ax.text(0.5, 0.5, "no project selected", transform=ax.transAxes, ha="center",
                 va="center")
     ax.set_xlabel("Period")
-    ax.set_title(f"Roadmap: {n} selected projects by start period")
+    note = "" if n == n_selected else f"\nthe {n} of greatest value shown"
+    ax.set_title(f"Roadmap: {n_selected} selected projects by start period{note}")
     return ax

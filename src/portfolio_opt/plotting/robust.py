@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from portfolio_opt.plotting._common import new_axes
+from portfolio_opt.plotting._common import check_rows, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -27,7 +27,8 @@ def plot_core_index(result: RobustPortfolios, ax: Axes | None = None, *,
     ax : matplotlib.axes.Axes, optional
         Where to draw; default a new figure.
     top : int, optional
-        Only the ``top`` projects of highest core index.
+        Only the ``top`` projects of highest core index (for thousands of projects a bar
+        each is unreadable, and slow to draw).
 
     Returns
     -------
@@ -35,6 +36,11 @@ def plot_core_index(result: RobustPortfolios, ax: Axes | None = None, *,
         One bar per project (highest core index at the top), bar width = core
         index; the title says how many portfolios and whether the list is
         complete.
+
+    Raises
+    ------
+    InputError
+        If ``top`` is not None or a whole number >= 1.
 
     Examples
     --------
@@ -52,6 +58,7 @@ def plot_core_index(result: RobustPortfolios, ax: Axes | None = None, *,
     >>> [round(float(p.get_width()), 2) for p in ax.patches]  # bottom to top
     [0.0, 0.67, 0.67, 0.67]
     """
+    check_rows(top, "top", "plot_core_index")
     table = result.to_frame()
     order = table.sort_values("core_index", ascending=False, kind="stable")
     if top is not None:

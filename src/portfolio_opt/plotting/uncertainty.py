@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from portfolio_opt.exceptions import InputError
-from portfolio_opt.plotting._common import new_axes, rows_axis
+from portfolio_opt.plotting._common import check_rows, new_axes, rows_axis
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -123,9 +123,7 @@ def plot_selection_probability(result: SelectionProbability, ax: Axes | None = N
     >>> len([p for p in ax.patches if p.get_gid() == "probability"])
     3
     """
-    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 1):
-        raise InputError(f"plot_selection_probability: top must be a whole number >= 1, got "
-                         f"{top!r}.")
+    check_rows(top, "top", "plot_selection_probability")
     table = result.probability.sort_values("probability", ascending=False, kind="stable")
     if top is not None:
         table = table.head(top)
