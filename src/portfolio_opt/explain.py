@@ -237,7 +237,18 @@ def _resource_violations(selection: Selection, model: SelectionModel,
               for r in _constraints(model).to_dict("records") if r["group"] in _RESOURCE}
     demand = pf.demand.groupby(["project_id", "competence", "offset"], sort=False)[
         "amount"].sum().reset_index()
-    by_project = {pid: df for pid, df in demand.groupby("project_id", sort=False)}
+    # plain dicts and tuples: one lookup per demand row of every excluded option (pandas
+    # indexing here took minutes for 20 000 projects)
+    need_of: dict[str, list[tuple[Any, int, float]]] = {}
+    for pid, comp, off, amount in zip(demand["project_id"], demand["competence"],
+                                      demand["offset"], demand["amount"], strict=True):
+        need_of.setdefault(pid, []).append((comp, int(off), float(amount)))
+    cap_of = dict(zip(cap.index, cap[["left", "limit", "can_hire", "flex_cost",
+                                      "flex_amount"]].itertuples(index=False, name=None),
+                      strict=True))
+    per_of = dict(zip(per.index, zip(per["limit"], per["left"], strict=True), strict=True))
+    cost_of = dict(zip(projects.index, projects["cost"].astype(float), strict=True))
+    duration_of = dict(zip(projects.index, projects["duration"].astype(int), strict=True))
     out: list[dict[str, Any]] = []
 
     def add(pid: str, start: str, key: tuple, need: float, left: float, can_hire: float,
@@ -248,37 +259,37 @@ def _resource_violations(selection: Selection, model: SelectionModel,
                     "can_hire": can_hire, "limit": limit, "alone": alone,
                     "text": alone_text if alone else text})
 
-    for pid, s in zip(options["project_id"], options["start"]):
-        start, cost = periods[s], float(projects.at[pid, "cost"])
-        d = int(projects.at[pid, "duration"])
-        hiring = pd.Series(0.0, index=periods[s:s + d])
-        need = by_project.get(pid, demand.iloc[:0])
-        for comp, off, amount in zip(need["competence"], need["offset"], need["amount"]):
-            t = periods[s + int(off)]
-            if (comp, t) not in cap.index:
+    for pid, s in zip(options["project_id"], options["start"], strict=True):
+        start, cost, d = periods[s], cost_of[pid], duration_of[pid]
+        running = periods[s:s + d]
+        hiring = dict.fromkeys(running, 0.0)
+        for comp, off, amount in need_of.get(pid, ()):
+            t = periods[s + off]
+            row = cap_of.get((comp, t))
+            if row is None:
                 continue
-            row = cap.loc[(comp, t)]
-            short = amount - row["left"]
-            if short <= _tol(row["limit"]):
+            left, limit, can_hire, flex_cost, flex_amount = row
+            short = amount - left
+            if short <= _tol(limit):
                 continue
-            if short <= row["can_hire"] + _tol(row["limit"]):
-                hiring[t] += short * row["flex_cost"]
+            if short <= can_hire + _tol(limit):
+                hiring[t] = hiring.get(t, 0.0) + short * flex_cost
                 continue
-            more = f" and {_num(row['can_hire'])} more could be hired" if row["can_hire"] else ""
-            most = row["limit"] + row["flex_amount"]
-            add(pid, start, ("capacity", comp, t), float(amount), row["left"], row["can_hire"],
-                row["limit"], most, f"needs {_num(amount)} {comp} in {t}, {_num(row['left'])} left "
+            more = f" and {_num(can_hire)} more could be hired" if can_hire else ""
+            most = limit + flex_amount
+            add(pid, start, ("capacity", comp, t), amount, left, can_hire, limit, most,
+                f"needs {_num(amount)} {comp} in {t}, {_num(left)} left "
                 f"after the selected projects{more}",
                 f"needs {_num(amount)} {comp} in {t}, more than the capacity of {_num(most)}")
-        hire = float(hiring.sum())
+        hire = float(sum(hiring.values()))
         plus = f" (+{_num(hire)} hiring)" if hire > 0 else ""
         if total is not None and cost + hire > total_left + _tol(total):
             add(pid, start, ("budget", None, None), cost + hire, total_left, math.nan,
                 float(total), float(total) + hire,  # alone: its own cost is too much
                 f"costs {_num(cost)}{plus}, {_num(total_left)} left in the budget",
                 f"costs {_num(cost)}, more than the whole budget of {_num(total)}")
-        for t in periods[s:s + d]:
-            limit, left = per.at[t, "limit"], per.at[t, "left"]
+        for t in running:
+            limit, left = per_of[t]
             spend = cost / d + hiring[t]
             if not np.isnan(limit) and spend > left + _tol(limit):
                 add(pid, start, ("period_budget", None, t), spend, left, math.nan, limit,
@@ -396,29 +407,33 @@ def _reasons(selection: Selection, model: SelectionModel, violations: pd.DataFra
     free = np.where(value > 0, np.inf, np.where(value < 0, -np.inf, 0.0))  # cost 0
     ratio = pd.Series(np.where(cost > 0, value / cost.where(cost > 0, 1.0), free),
                       index=projects.index)
-    rank = ratio.rank(ascending=False, method="min")
+    rank = ratio.rank(ascending=False, method="min").to_dict()
     needed_by = _needed_by(selection)
     starts = model.options_.groupby("project_id", sort=False)["start"].agg(
         ["min", "max", "size"])
-    by_project = {pid: df for pid, df in violations.groupby("project_id", sort=False)}
+    window = dict(zip(starts.index, starts.itertuples(index=False, name=None), strict=True))
+    by_project: dict[str, list[dict[str, Any]]] = {}
+    for row in violations.to_dict("records"):
+        by_project.setdefault(row["project_id"], []).append(row)
+    selected = selection.selected.to_dict()
+    mandatory = projects["mandatory"].to_dict()
     reasons, binding = [], []
-    for pid in projects.index:
-        v = float(value[pid])
-        table = by_project.get(pid, violations.iloc[:0])
+    for pid, v in zip(projects.index, value.astype(float), strict=True):
+        rows = by_project.get(pid, [])
         labels: tuple[str, ...] = ()
-        if bool(selection.selected[pid]):
-            text = ("in: mandatory" if bool(projects.at[pid, "mandatory"]) else
+        if bool(selected[pid]):
+            text = ("in: mandatory" if bool(mandatory[pid]) else
                     "in: forced in" if pid in must_in else
                     f"in: value {_num(v)}, rank {int(rank[pid])} of {len(projects)} by value "
                     "per cost" + (f"; needed by {', '.join(needed_by[pid])}"
                                   if pid in needed_by else ""))
         elif pid in must_out:
             text = "out: forced out"
-            labels = tuple(table.loc[table["group"] == "force_out", "label"].unique())
-        elif table["start"].nunique() < int(starts.at[pid, "size"]):
+            labels = tuple(dict.fromkeys(r["label"] for r in rows if r["group"] == "force_out"))
+        elif len({r["start"] for r in rows}) < int(window[pid][2]):
             text = _fits_reason(selection, model, pid, v, solver)
         else:
-            text, labels = _out_reason(table, pf.periods, starts.loc[pid])
+            text, labels = _out_reason(rows, pf.periods, window[pid])
             if v <= 0:
                 text = f"out: value {_num(v)} adds nothing; also " + text[len("out: "):]
         reasons.append(text)
@@ -447,26 +462,44 @@ def _needed_by(selection: Selection) -> dict[str, list[str]]:
     return out
 
 
-def _out_reason(table: pd.DataFrame, periods: pd.Index,
-                window: pd.Series) -> tuple[str, tuple[str, ...]]:
-    """Words and labels for the least blocked start of an excluded project."""
-    table = table.assign(_g=[_severity(g, a) for g, a in zip(table["group"], table["alone"])],
-                         _short=-np.where(table["need"] != 0, (table["need"] - table["left"])
-                                          / table["need"].abs(), 0.0))
-    # the least blocked start: the mildest worst block, then the fewest blocks
-    score = table.groupby("start", sort=False)["_g"].agg(["min", "size"])
-    start = score.assign(min=-score["min"]).sort_values(["min", "size"], kind="stable").index[0]
-    df = table[table["start"] == start].sort_values(["_g", "_short"], kind="stable")
-    labels = tuple(dict.fromkeys(df["label"]))
-    df = df.drop_duplicates("text")
-    shown, more = df.iloc[:2], len(df) - 2
-    parts, prefix = [], int(window["size"]) > 1
-    for group, text in zip(shown["group"], shown["text"]):
+def _out_reason(rows: list[dict[str, Any]], periods: pd.Index,
+                window: tuple[int, int, int]) -> tuple[str, tuple[str, ...]]:
+    """Words and labels for the least blocked start of an excluded project.
+
+    ``rows`` are the project's rows of the violations table (records), ``window`` its first
+    and last start (positions) and number of starts.
+    """
+    severity = [_severity(r["group"], r["alone"]) for r in rows]
+    # the least blocked start: the mildest worst block, then the fewest blocks (ties: the
+    # start met first)
+    worst: dict[str, int] = {}
+    count: dict[str, int] = {}
+    for r, g in zip(rows, severity, strict=True):
+        worst[r["start"]] = min(worst.get(r["start"], g), g)
+        count[r["start"]] = count.get(r["start"], 0) + 1
+    start = min(worst, key=lambda t: (-worst[t], count[t]))
+
+    def order(k: int) -> tuple[int, bool, float]:
+        """Mildest block first, then the largest shortfall relative to the need."""
+        need, left = rows[k]["need"], rows[k]["left"]
+        short = -(need - left) / abs(need) if need != 0 else 0.0
+        return severity[k], bool(np.isnan(short)), 0.0 if np.isnan(short) else short
+
+    at = sorted((k for k, r in enumerate(rows) if r["start"] == start), key=order)
+    labels = tuple(dict.fromkeys(rows[k]["label"] for k in at))
+    distinct, seen = [], set()  # the first row of each text
+    for k in at:
+        if rows[k]["text"] not in seen:
+            seen.add(rows[k]["text"])
+            distinct.append((rows[k]["group"], rows[k]["text"]))
+    shown, more = distinct[:2], len(distinct) - 2
+    parts, prefix = [], int(window[2]) > 1
+    for group, text in shown:
         if group in _START_FREE:
             text = text[len("is "):] if text.startswith("is ") else text
         elif prefix:  # the first block that depends on the start says which start
-            text = (f"no start from {periods[int(window['min'])]} to "
-                    f"{periods[int(window['max'])]} fits; starting {start} it {text}")
+            text = (f"no start from {periods[int(window[0])]} to "
+                    f"{periods[int(window[1])]} fits; starting {start} it {text}")
             prefix = False
         parts.append(text)
     text = "; ".join(parts) + (f"; and {more} more (see binding)" if more > 0 else "")
