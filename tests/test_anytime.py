@@ -172,8 +172,13 @@ def test_the_neighbourhood_search_runs_from_1000_projects_before_a_shorter_solve
     from portfolio_opt.heuristic_repair import prepare
     from portfolio_opt.lagrange import lagrangian_bound
 
-    calls: dict[str, list[float]] = {"neighbourhood": [], "solver": []}
+    calls: dict[str, list] = {"neighbourhood": [], "solver": [], "core": []}
     real_search, real_solve = anytime.neighbourhood_search, anytime.solve_matrix
+    real_core = anytime.core_lp_rounding
+
+    def core(*args, **kwargs):
+        calls["core"].append(kwargs.get("crossover", False))
+        return real_core(*args, **kwargs)
 
     def search(*args, **kwargs):
         calls["neighbourhood"].append(kwargs["time_limit"])
@@ -185,6 +190,7 @@ def test_the_neighbourhood_search_runs_from_1000_projects_before_a_shorter_solve
 
     monkeypatch.setattr(anytime, "neighbourhood_search", search)
     monkeypatch.setattr(anytime, "solve_matrix", solve)
+    monkeypatch.setattr(anytime, "core_lp_rounding", core)
     for n, limit in ((1500, 6.0), (300, 3.0)):
         for key in calls:
             calls[key].clear()
@@ -199,6 +205,8 @@ def test_the_neighbourhood_search_runs_from_1000_projects_before_a_shorter_solve
         assert time.monotonic() - t0 < limit + 3.0  # CBC may overrun its own limit a little
         assert best.x is not None and max_violation(mm, best.x) <= 1e-6
         assert out["bound"] >= best.objective
+        # the cores of a model that is not large are rounded from a vertex (crossover)
+        assert calls["core"] and all(calls["core"])
         if n >= anytime.NEIGHBOURHOOD_MIN_PROJECTS:
             assert len(calls["neighbourhood"]) == 1 and calls["neighbourhood"][0] > 0.3
             # the solver gets what the search leaves: about 10 % of the time, not 30 %

@@ -8,6 +8,8 @@ against the LP bound solved independently by HiGHS.
 
 from __future__ import annotations
 
+from itertools import product
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -37,8 +39,9 @@ def test_every_core_portfolio_is_feasible_and_not_above_the_optimum(case):
     best = case.optimum(pf)
     lag = lagrangian_bound(mm, time_limit=0.2)
     n_proj = len(mm.selection_columns)
-    for marginal in (0, 1, n_proj):  # nothing, one and every project left to the LP
-        x = core_lp_rounding(mm, lag.reduced, marginal=marginal)
+    for marginal, crossover in product((0, 1, n_proj), (False, True)):
+        # nothing, one and every project left to the LP; its interior point or a vertex
+        x = core_lp_rounding(mm, lag.reduced, marginal=marginal, crossover=crossover)
         if x is None:
             continue
         assert best is not None, "a portfolio where brute force finds none"

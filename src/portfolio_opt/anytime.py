@@ -433,7 +433,8 @@ def _child(mm: MatrixModel, prep: Prep, x0: np.ndarray | None, plan: _Plan,
             if not plan.lp or done() or left() - reserve <= 0.5 or size > n_proj:
                 break
             x_core = core_lp_rounding(mm, lag.reduced, marginal=size, _prep=prep,
-                                      time_limit=min(CORE_SHARE * span, left() - reserve))
+                                      time_limit=min(CORE_SHARE * span, left() - reserve),
+                                      crossover=True)
             post(x_core, "core_lp")
             if x_core is not None and left() - reserve > 0.2:
                 post(improve(mm, x_core, time_limit=min(SEARCH_SHARE * span, left() - reserve),

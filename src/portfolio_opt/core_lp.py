@@ -49,7 +49,7 @@ def marginal_count(n_projects: int) -> int:
 
 
 def core_lp_rounding(mm: MatrixModel, reduced: np.ndarray, *, marginal: int | None = None,
-                     time_limit: float | None = None,
+                     time_limit: float | None = None, crossover: bool = False,
                      _prep: Prep | None = None) -> np.ndarray | None:
     """Round the LP of the marginal projects into a portfolio (None when none is found).
 
@@ -63,6 +63,12 @@ def core_lp_rounding(mm: MatrixModel, reduced: np.ndarray, *, marginal: int | No
         :func:`marginal_count`).
     time_limit : float, optional
         Seconds for the LP.
+    crossover : bool, default False
+        Round a vertex of the core LP (HiGHS's crossover after the interior point) instead of
+        the interior point itself: fewer fractional options, a few tenths of a second more at
+        10 000 projects. Measured there (issue 7): the best of three core sizes improved by
+        the local search 0.60 % -> 0.44 % from the bound with a criteria score as the value,
+        0.45 % -> 0.43 % with the synthetic ``value``.
 
     Returns
     -------
@@ -99,7 +105,7 @@ def core_lp_rounding(mm: MatrixModel, reduced: np.ndarray, *, marginal: int | No
     lo[fixed_x] = up[fixed_x] = 1.0
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 0.1)
     relax = lp_relaxation(replace(mm, col_lower=lo, col_upper=up), method="ipm",
-                          crossover=False, time_limit=left)
+                          crossover=crossover, time_limit=left)
     if relax.x is None or relax.status != "Optimal":
         return None
     return lp_rounding(mm, relax.x, _prep=prep)
