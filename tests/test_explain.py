@@ -486,6 +486,27 @@ def test_bottleneck_usage_columns_match_the_selection():
     assert (bn.loc[bn["marginal_value"] > 1e-7, "lp_slack"].abs() < 1e-6).all()
 
 
+def test_the_lp_relaxation_goes_to_highs_unless_a_solver_is_named(monkeypatch):
+    """HiGHS in memory when installed (minutes faster at 100 000 projects); a named solver
+    is used for the LP and the re-solves alike; the selection's solver for the re-solves."""
+    from portfolio_opt.model import SelectionModel
+    from portfolio_opt.solvers import Solver
+
+    used = []
+    real = SelectionModel.relaxation
+
+    def spy(self, solver=None, **kwargs):
+        used.append(solver)
+        return real(self, solver=solver, **kwargs)
+
+    monkeypatch.setattr(SelectionModel, "relaxation", spy)
+    sel = select(_small_lp_portfolio(), solver="cbc")
+    assert explain(sel).solver == "cbc"
+    assert used == ["highs" if Solver.HIGHS.available() else "cbc"]
+    used.clear()
+    assert explain(sel, solver="cbc").solver == "cbc" and used == ["cbc"]
+
+
 # ----------------------------------------------------------- value to enter: brute force
 def _best(pf, value, cost, pid, risk=None):
     """Best total value with and without ``pid`` (-inf when none), by enumerating every

@@ -54,7 +54,10 @@ def explain(selection: Selection, *, solver: Any = None) -> Explanation:
     selection : Selection
         The result of :func:`~portfolio_opt.select`.
     solver : {"cbc", "highs"}, optional
-        Solver for the LP relaxation and the re-solves; default the selection's.
+        Solver for the LP relaxation and the re-solves. Default: the selection's for the
+        re-solves; for the LP relaxation HiGHS in memory when it is installed (seconds at
+        100 000 projects, where the route through PuLP to CBC takes over ten minutes), else
+        the selection's.
 
     Returns
     -------
@@ -91,12 +94,13 @@ def explain(selection: Selection, *, solver: Any = None) -> Explanation:
         raise InputError(f"explain: the selection holds no portfolio (status "
                          f"{selection.status.value}); solve again with a longer time_limit.")
     name = Solver.parse(solver if solver is not None else selection.solver).value
+    lp_name = Solver.HIGHS.value if solver is None and Solver.HIGHS.available() else name
     model = _model_of(selection)
     model.build()
     violations = _violations(selection, model)
     return Explanation(selection=selection,
                        projects=_reasons(selection, model, violations, name),
-                       bottlenecks=_bottlenecks(selection, _model_of(selection), name),
+                       bottlenecks=_bottlenecks(selection, _model_of(selection), lp_name),
                        violations=violations, solver=name, model=_model_of(selection))
 
 
