@@ -55,8 +55,8 @@ def explain(selection: Selection, *, solver: Any = None) -> Explanation:
         The result of :func:`~portfolio_opt.select`.
     solver : {"cbc", "highs"}, optional
         Solver for the LP relaxation and the re-solves. Default: the selection's for the
-        re-solves; for the LP relaxation HiGHS in memory when it is installed (seconds at
-        100 000 projects, where the route through PuLP to CBC takes over ten minutes), else
+        re-solves; for the LP relaxation HiGHS in memory when it is installed (3 s at 10 000
+        projects, 1.5 minutes at 100 000, where the route through PuLP to CBC took 13), else
         the selection's.
 
     Returns

@@ -567,8 +567,8 @@ def _highs_relaxation(mm: MatrixModel, names: pd.Series
     """Solve the LP relaxation of ``mm`` with HiGHS in memory.
 
     Return the activity and the dual value (increase of the LP optimum per unit of
-    right-hand side) of the rows ``names``, and the LP optimum. At 100 000 projects this takes
-    seconds where the PuLP route to CBC takes minutes.
+    right-hand side) of the rows ``names``, and the LP optimum. 3 s at 10 000 projects, 97 s at
+    100 000, where the PuLP route to CBC took 13 minutes.
     """
     import highspy
 
@@ -579,6 +579,10 @@ def _highs_relaxation(mm: MatrixModel, names: pd.Series
     with _quiet_stdout():  # highspy prints its banner from C++
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
+    # interior point, then crossover to a vertex (duals of a basis): at 10 000 projects 3 s,
+    # where HiGHS's default (dual simplex) took 23 s
+    h.setOptionValue("solver", "ipm")
+    h.setOptionValue("run_crossover", "on")
     h.passModel(highs_lp(mm, relax=True))
     h.run()
     status = h.getModelStatus()
