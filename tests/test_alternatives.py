@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import checker
 from conftest import ALL, line, portfolio_cases
-from portfolio_opt import InfeasibleError, InputError, Portfolio
+from portfolio_opt import InfeasibleError, InputError, Portfolio, SelectionModel
 from portfolio_opt.alternatives import Alternatives, alternative_portfolios
 
 FEW = settings(max_examples=12, deadline=None,
@@ -120,6 +120,33 @@ def test_diverse_portfolios_are_within_the_floor_and_as_far_apart_as_possible(ca
                                                      if dist(s) == far), abs=1e-9)
         assert alt.summary["distance"].iloc[i] == min(len(found[i] ^ f) for f in found[:i])
     assert len(ids) == alt.portfolios.shape[1]
+
+
+def test_diverse_ties_in_distance_go_by_the_value_with_its_synergy():
+    """Found by hypothesis in CI: three projects worth nothing alone, a synergy of 1 for P00
+    with P01. After {P00, P01, P02} and {}, every set is equally far (3 in all); the tie must go
+    to a set worth 1 ({P00, P01} or with P02), which a tie-break on the projects' own values
+    (all 0) did not see."""
+    projects = pd.DataFrame({"project_id": ["P00", "P01", "P02"], "cost": 0.0, "value": 0.0,
+                             "duration": 1})
+    relations = pd.DataFrame({"kind": ["synergy"], "project_id": ["P00"], "other_id": ["P01"],
+                              "value": [1.0]})
+    pf = Portfolio(projects, relations=relations, periods=["2027-Q1"])
+    values = {frozenset(s): float({"P00", "P01"} <= set(s))
+              for r in range(4) for s in itertools.combinations(["P00", "P01", "P02"], r)}
+    alt = alternative_portfolios(pf, "value", k=3, within=1.0, diverse=True)
+    found = sets_of(alt)
+    assert [values[f] for f in found] == [1.0, 0.0, 1.0]
+    assert alt.summary["objective"].tolist() == [1.0, 0.0, 1.0]
+
+
+def test_synergy_weight_must_be_a_number():
+    pf = three_equal()
+    for bad in ("1", float("nan"), True):
+        with pytest.raises(InputError, match=r"select: synergy_weight must be a finite number, "
+                                             r"got "):
+            SelectionModel(pf, objective=pd.Series(1.0, index=pf.projects.index),
+                           synergy_weight=bad).build()
 
 
 def three_equal(**kw) -> Portfolio:

@@ -204,12 +204,17 @@ def alternative_portfolios(portfolio: Portfolio, value: str | pd.Series | None =
     best = first.objective
     floor = None if within is None or math.isnan(best) else best - within * abs(best)
     values = first.value.to_numpy(dtype=float)
-    tiebreak = 0.5 * values / (np.abs(values).sum() + 1.0)
+    # ties in distance go by value, synergy bonuses included, scaled to less than 1 in all
+    # (distances are whole numbers)
+    relations = portfolio.relations
+    bonuses = relations.loc[relations["kind"] == "synergy", "value"].to_numpy(dtype=float)
+    scale = 0.5 / (np.abs(values).sum() + np.abs(bonuses).sum() + 1.0)
+    tiebreak = scale * values
 
     def solve_next(objective: pd.Series | None) -> dict[str, Any] | None:
         found = [r["selected"] for r in records]
         model = SelectionModel(portfolio, value, **model_opts, exclude=found, min_value=floor,
-                               objective=objective)
+                               objective=objective, synergy_weight=scale)
         try:
             rec = record(model.solve(**solve_opts, diagnose=False))
         except InfeasibleError:

@@ -66,9 +66,15 @@ class SelectionModel:
         included): row ``min_value``.
     objective : pandas.Series, optional
         By ``project_id`` (every project): coefficients to maximise *instead*
-        of the value (no synergy term). ``Selection.objective`` stays the
-        value of the portfolio; the solver's ``gap`` is then about this
-        objective and ``bound`` is NaN unless the answer is proven optimal.
+        of the value (no synergy term unless ``synergy_weight``).
+        ``Selection.objective`` stays the value of the portfolio; the solver's
+        ``gap`` is then about this objective and ``bound`` is NaN unless the
+        answer is proven optimal.
+    synergy_weight : float, default 0.0
+        With ``objective``: the synergy bonuses (relations of kind
+        ``synergy``) times this weight are maximised with it. Used by
+        :func:`portfolio_opt.alternative_portfolios` to break ties in distance
+        by the whole value, synergy included.
 
     Attributes
     ----------
@@ -127,6 +133,7 @@ class SelectionModel:
         exclude: Iterable[Iterable[Any]] | None = None,
         min_value: float | None = None,
         objective: pd.Series | None = None,
+        synergy_weight: float = 0.0,
     ) -> None:
         self.portfolio = portfolio
         self.value = value
@@ -139,13 +146,14 @@ class SelectionModel:
         self.exclude = exclude
         self.min_value = min_value
         self.objective = objective
+        self.synergy_weight = synergy_weight
 
     def get_params(self) -> dict[str, Any]:
         """Return the parameters, as given (``SelectionModel(**params)`` rebuilds the model)."""
         return {k: getattr(self, k) for k in ("portfolio", "value", "budget", "force_in",
                                               "force_out", "schedule", "buckets",
                                               "max_average_risk", "exclude", "min_value",
-                                              "objective")}
+                                              "objective", "synergy_weight")}
 
     def solve(self, solver: Any = None, *, time_limit: float | None = None,
               gap: float | None = None, threads: int | None = None,
@@ -175,6 +183,10 @@ class SelectionModel:
     def objective_series(self) -> pd.Series | None:
         """Return the replaced objective (checked, aligned by id), or None for the value."""
         return inputs.objective_series(self.portfolio, self.objective)
+
+    def synergy_weight_value(self) -> float:
+        """Return ``synergy_weight`` checked (a finite number)."""
+        return inputs.synergy_weight(self.synergy_weight)
 
     def excluded(self) -> list[pd.Index]:
         """Return the portfolios to exclude (``exclude``), each as checked project ids."""
@@ -391,7 +403,10 @@ class SelectionModel:
         if floor is not None:  # the value row, before the objective may be replaced
             fam.add_min_value(rows, columns, coef, floor)
         if replaced is not None:
-            coef, columns = replaced.to_numpy(), layout.column.astype(np.int64)
+            weight = self.synergy_weight_value()
+            coef = np.concatenate([replaced.to_numpy(),
+                                   weight * syn["value"].to_numpy(dtype=float)])
+            columns = np.concatenate([layout.column, syn_col]).astype(np.int64)
         nonzero = coef != 0
         problem.setObjective(pulp.LpAffineExpression(
             zip(vars_arr[columns[nonzero]].tolist(), coef[nonzero].tolist())))

@@ -133,6 +133,13 @@ def objective_series(portfolio: Portfolio, objective: pd.Series | None) -> pd.Se
     return _finite(projects, _by_id(projects, objective, source), source).rename("objective")
 
 
+def synergy_weight(weight: Any) -> float:
+    """Return the weight of the synergy bonuses in a replaced objective (a finite number)."""
+    if isinstance(weight, bool) or not isinstance(weight, Real) or not np.isfinite(float(weight)):
+        raise InputError(f"select: synergy_weight must be a finite number, got {weight!r}.")
+    return float(weight)
+
+
 def excluded(portfolio: Portfolio, exclude: Iterable[Iterable[Any]] | None) -> list[pd.Index]:
     """Return the portfolios to exclude (``exclude``), each as checked project ids."""
     if exclude is None:

@@ -222,9 +222,9 @@ def _forget_inherited_forkserver() -> None:
     """
     from multiprocessing import forkserver
 
-    server = getattr(forkserver, "_forkserver", None)
+    server: Any = getattr(forkserver, "_forkserver", None)
     pid = getattr(server, "_forkserver_pid", None)
-    if pid is None:
+    if server is None or pid is None:
         return
     try:
         os.waitpid(pid, os.WNOHANG)
