@@ -224,6 +224,7 @@ def select(
     min_value: float | None = None,
     objective: pd.Series | None = None,
     progress: bool | Callable[[ProgressEvent], Any] | None = None,
+    synergy_weight: float = 0.0,
 ) -> Selection:
     """Choose the projects, and when they start, of greatest total value that fit every rule.
 
@@ -276,9 +277,10 @@ def select(
         it re-solves the model many times). False raises the
         :class:`InfeasibleError` with its reasons only -- what many-solve
         analyses want.
-    exclude, min_value, objective
+    exclude, min_value, objective, synergy_weight
         Hooks for analyses of many solves (no-good cuts, a floor on the
-        value, a replaced objective); see :class:`SelectionModel`.
+        value, a replaced objective, the synergy's weight in it); see
+        :class:`SelectionModel`.
     progress : bool or callable, optional
         With a ``time_limit``: a callable receives every
         :class:`~portfolio_opt.progress.ProgressEvent` ``(elapsed, incumbent,
@@ -314,7 +316,8 @@ def select(
     model = SelectionModel(portfolio, value, budget=budget, force_in=force_in,
                            force_out=force_out, schedule=schedule, buckets=buckets,
                            max_average_risk=max_average_risk, exclude=exclude,
-                           min_value=min_value, objective=objective)
+                           min_value=min_value, objective=objective,
+                           synergy_weight=synergy_weight)
     return solve_model(model, solver=solver, time_limit=time_limit, gap=gap, threads=threads,
                        diagnose=diagnose, progress=progress, _start=start)
 
