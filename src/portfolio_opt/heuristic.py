@@ -113,12 +113,18 @@ class LPRelaxation:
         HiGHS's model status, e.g. ``"Optimal"``.
     seconds : float
         Wall-clock time of the load and solve.
+    row_value, row_dual : numpy.ndarray or None
+        Activity of every row, and its dual value (the increase of the LP
+        optimum per unit of the row's bound, the model being maximised); None
+        when HiGHS reports none.
     """
 
     x: np.ndarray | None
     bound: float
     status: str
     seconds: float
+    row_value: np.ndarray | None = None
+    row_dual: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -264,7 +270,10 @@ def lp_relaxation(mm: MatrixModel, *, method: str = "ipm", crossover: bool = Tru
     x = np.asarray(sol.col_value, dtype=float) if sol.value_valid else None
     optimal = status == highspy.HighsModelStatus.kOptimal
     bound = float(h.getInfo().objective_function_value) if optimal else math.inf
-    return LPRelaxation(x=x, bound=bound, status=name, seconds=time.perf_counter() - t0)
+    return LPRelaxation(
+        x=x, bound=bound, status=name, seconds=time.perf_counter() - t0,
+        row_value=np.asarray(sol.row_value, dtype=float) if sol.value_valid else None,
+        row_dual=np.asarray(sol.row_dual, dtype=float) if sol.dual_valid else None)
 
 
 def primal_heuristic(mm: MatrixModel, *, lp: bool = True, lp_solution: np.ndarray | None = None,
