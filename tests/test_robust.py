@@ -385,6 +385,10 @@ def test_plot_core_index_matches_table(tmp_path):
     ax.figure.savefig(tmp_path / "core.png")
     assert (tmp_path / "core.png").stat().st_size > 1000
     assert len(plot_core_index(res, top=4).patches) == 4
+    for bad in (0, -2, 1.5, True):
+        with pytest.raises(InputError, match=r"plot_core_index: top must be a whole number >= 1 "
+                                             r"\(or None for every row\), got "):
+            plot_core_index(res, top=bad)
 
 
 def test_benchmark_smoke(tmp_path):
