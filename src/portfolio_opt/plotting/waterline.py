@@ -68,8 +68,8 @@ def plot_waterline(selection: Selection, ranking: object = None,
         drawn); the line with gid ``"funded cost"`` runs down each row drawn at
         x = ``cumulative_funded_cost`` (points ``(x, rank - 1.5)`` and ``(x, rank - 0.5)``).
         The counts in the title and the legend are of the whole table. When ``max_rows``
-        leaves rows out, the x axis spans the bars drawn and the budget (the legend gives the
-        funded cost's range in the x label when that line lies left of them).
+        leaves rows out, the x axis spans the bars drawn and the budget (the x label gives the
+        funded cost's range when that line lies left of them).
 
     Raises
     ------
@@ -101,7 +101,8 @@ def plot_waterline(selection: Selection, ranking: object = None,
     colours = category_colours(_groups(selection.portfolio.projects, "category",
                                        "plot_waterline"))
     funded = table["funded"].to_numpy(dtype=bool)
-    n_funded = int(whole["funded"].sum())
+    funded_all = whole["funded"].to_numpy(dtype=bool)
+    n_funded = int(funded_all.sum())
     edges = [colours[c] for c in table["category"]]
     faces = [c if f else (1.0, 1.0, 1.0, 1.0) for c, f in zip(edges, funded, strict=True)]
     cost = table["cost"].to_numpy(dtype=float)
@@ -143,7 +144,6 @@ def plot_waterline(selection: Selection, ranking: object = None,
                               label=f"waterline (top {cutoff} fit)"))
     legend_outside(ax, handles)
     above = whole["above_line"].to_numpy(dtype=bool)
-    funded_all = whole["funded"].to_numpy(dtype=bool)
     below_funded = int((funded_all & ~above).sum())
     above_unfunded = int((~funded_all & above).sum())
     ax.set_xlabel(xlabel)
